@@ -1,0 +1,73 @@
+// HttpServer: an HTTP/1.1 server on the event loop, with keep-alive, a bounded request body and
+// responses that a handler may send later (long polls) or stream chunk by chunk (Server-Sent
+// Events). Handlers run on the loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "http/http_types.h"
+
+namespace berth {
+
+class EventLoop;
+
+// A response being streamed with chunked encoding (text/event-stream and the like).
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Queues `data` as one chunk and flushes it. Returns false once the client has gone.
+  virtual bool write(std::string data) = 0;
+  // Ends the stream (the final empty chunk) and closes the connection.
+  virtual void close() = 0;
+  virtual bool open() const = 0;
+  // Called once on the loop when the client disconnects or the stream is closed.
+  virtual void on_close(std::function<void()> fn) = 0;
+};
+
+// Answers one request, exactly once: with a whole response, or by starting a stream. A responder
+// dropped without answering sends 500. Copyable; the first answer wins.
+class Responder {
+ public:
+  struct State;
+  explicit Responder(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+  void operator()(HttpResponse response) const;
+  // Sends the status line and headers of `head` (its body is ignored) and returns the stream.
+  std::shared_ptr<ResponseStream> stream(HttpResponse head) const;
+  // False once the connection that asked has closed (a long poll may stop waiting).
+  bool connected() const;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+using HttpHandler = std::function<void(HttpRequest, Responder)>;
+
+struct HttpServerOptions {
+  std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413
+  std::size_t max_header_bytes = 64 * 1024;
+};
+
+class HttpServer {
+ public:
+  HttpServer(EventLoop& loop, HttpHandler handler, HttpServerOptions options = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Starts listening. Port 0 picks a free port. Returns the bound port.
+  Result<std::uint16_t> listen(const std::string& address, std::uint16_t port);
+  // Stops accepting and closes every open connection.
+  void close();
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace berth
