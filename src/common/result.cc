@@ -1,7 +1,7 @@
 // Error helpers that need <cstring>.
-#include <cstring>
-
 #include "common/result.h"
+
+#include <cstring>
 
 namespace berth {
 

@@ -26,9 +26,7 @@ struct Error {
 
   // Returns this error with `context` prepended: "context: message".
   Error context(const std::string& prefix) const& { return {code, prefix + ": " + message}; }
-  Error context(const std::string& prefix) && {
-    return {code, prefix + ": " + std::move(message)};
-  }
+  Error context(const std::string& prefix) && { return {code, prefix + ": " + std::move(message)}; }
 };
 
 inline Error invalid_argument(std::string message) {
@@ -48,7 +46,7 @@ Error errno_error(const std::string& what, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(state_); }
@@ -103,10 +101,10 @@ using Status = Result<void>;
 }  // namespace berth
 
 // Returns the error of `expr` from the enclosing function if it failed.
-#define BERTH_RETURN_IF_ERROR(expr)             \
-  do {                                          \
-    auto berth_status_ = (expr);                \
-    if (!berth_status_.ok()) {                  \
-      return berth_status_.error();             \
-    }                                           \
+#define BERTH_RETURN_IF_ERROR(expr) \
+  do {                              \
+    auto berth_status_ = (expr);    \
+    if (!berth_status_.ok()) {      \
+      return berth_status_.error(); \
+    }                               \
   } while (false)
