@@ -1,0 +1,230 @@
+// JSON encoding of the master <-> agent protocol. nlohmann's exceptions stop here: every parser
+// returns kInvalidArgument with the field that was wrong.
+#include "api/agent_protocol.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/resources_json.h"
+
+namespace berth {
+namespace {
+
+using nlohmann::json;
+
+// Parses `text` and runs `read` on it, turning any JSON exception into an error for `what`.
+template <typename T, typename Read>
+Result<T> parse_with(std::string_view text, const char* what, Read read) {
+  try {
+    json doc = json::parse(text);
+    return read(doc);
+  } catch (const json::exception& e) {
+    return invalid_argument(std::string("invalid ") + what + ": " + e.what());
+  }
+}
+
+json spec_to(const TaskSpec& spec) {
+  return json{{"task_id", spec.task_id},
+              {"name", spec.name},
+              {"app_id", spec.app_id},
+              {"shell", spec.shell},
+              {"command", spec.command},
+              {"arguments", spec.arguments},
+              {"environment", spec.environment},
+              {"resources", resources_to_json(spec.resources)},
+              {"kill_grace_period_ms", spec.kill_grace_period_ms}};
+}
+
+Result<TaskSpec> spec_from(const json& doc) {
+  TaskSpec spec;
+  spec.task_id = doc.at("task_id").get<std::string>();
+  if (spec.task_id.empty()) return invalid_argument("task spec: task_id is empty");
+  spec.name = doc.value("name", "");
+  spec.app_id = doc.value("app_id", "");
+  spec.shell = doc.value("shell", true);
+  spec.command = doc.value("command", "");
+  spec.arguments = doc.value("arguments", std::vector<std::string>{});
+  spec.environment = doc.value("environment", std::map<std::string, std::string>{});
+  if (doc.contains("resources")) {
+    auto resources = resources_from_json(doc.at("resources"));
+    if (!resources.ok()) return resources.error().context("task spec");
+    spec.resources = *resources;
+  }
+  spec.kill_grace_period_ms = doc.value("kill_grace_period_ms", std::int64_t{3000});
+  return spec;
+}
+
+json update_to(const StatusUpdate& update) {
+  return json{{"uuid", update.uuid},
+              {"task_id", update.task_id},
+              {"state", to_string(update.state)},
+              {"reason", update.reason},
+              {"message", update.message},
+              {"timestamp_ms", update.timestamp_ms}};
+}
+
+Result<StatusUpdate> update_from(const json& doc) {
+  StatusUpdate update;
+  update.uuid = doc.at("uuid").get<std::string>();
+  update.task_id = doc.at("task_id").get<std::string>();
+  auto state = parse_task_state(doc.at("state").get<std::string>());
+  if (!state) return invalid_argument("status update: unknown state " + doc.at("state").dump());
+  update.state = *state;
+  update.reason = doc.value("reason", "");
+  update.message = doc.value("message", "");
+  update.timestamp_ms = doc.value("timestamp_ms", std::int64_t{0});
+  return update;
+}
+
+SessionRef ref_from(const json& doc) {
+  return {doc.at("agent_id").get<std::string>(), doc.at("session").get<std::string>()};
+}
+
+}  // namespace
+
+std::string to_json(const TaskSpec& spec) { return spec_to(spec).dump(); }
+
+Result<TaskSpec> parse_task_spec(std::string_view text) {
+  return parse_with<TaskSpec>(text, "task spec", spec_from);
+}
+
+std::string to_json(const StatusUpdate& update) { return update_to(update).dump(); }
+
+Result<StatusUpdate> parse_status_update(std::string_view text) {
+  return parse_with<StatusUpdate>(text, "status update", update_from);
+}
+
+std::string to_json(const RegisterAgent& message) {
+  json tasks = json::array();
+  for (const auto& task : message.tasks) {
+    tasks.push_back({{"task_id", task.task_id}, {"state", to_string(task.state)}});
+  }
+  return json{{"agent_id", message.agent_id},
+              {"hostname", message.hostname},
+              {"port", message.port},
+              {"resources", resources_to_json(message.resources)},
+              {"attributes", attributes_to_string(message.attributes)},
+              {"boot_id", message.boot_id},
+              {"version", message.version},
+              {"tasks", tasks}}
+      .dump();
+}
+
+Result<RegisterAgent> parse_register_agent(std::string_view text) {
+  return parse_with<RegisterAgent>(
+      text, "registration", [](const json& doc) -> Result<RegisterAgent> {
+        RegisterAgent message;
+        message.agent_id = doc.value("agent_id", "");
+        message.hostname = doc.at("hostname").get<std::string>();
+        if (message.hostname.empty()) return invalid_argument("registration: hostname is empty");
+        message.port = doc.at("port").get<std::uint16_t>();
+        auto resources = resources_from_json(doc.at("resources"));
+        if (!resources.ok()) return resources.error().context("registration");
+        message.resources = *resources;
+        auto attributes = attributes_from_text_json(doc.value("attributes", json("")));
+        if (!attributes.ok()) return attributes.error().context("registration");
+        message.attributes = *attributes;
+        message.boot_id = doc.value("boot_id", "");
+        message.version = doc.value("version", "");
+        for (const auto& task : doc.value("tasks", json::array())) {
+          auto state = parse_task_state(task.at("state").get<std::string>());
+          if (!state) return invalid_argument("registration: unknown task state");
+          message.tasks.push_back({task.at("task_id").get<std::string>(), *state});
+        }
+        return message;
+      });
+}
+
+std::string to_json(const RegisterReply& message) {
+  return json{{"agent_id", message.agent_id},
+              {"session", message.session},
+              {"heartbeat_interval_ms", message.heartbeat_interval_ms},
+              {"poll_timeout_ms", message.poll_timeout_ms}}
+      .dump();
+}
+
+Result<RegisterReply> parse_register_reply(std::string_view text) {
+  return parse_with<RegisterReply>(text, "registration reply", [](const json& doc) {
+    RegisterReply reply;
+    reply.agent_id = doc.at("agent_id").get<std::string>();
+    reply.session = doc.at("session").get<std::string>();
+    reply.heartbeat_interval_ms = doc.at("heartbeat_interval_ms").get<std::int64_t>();
+    reply.poll_timeout_ms = doc.at("poll_timeout_ms").get<std::int64_t>();
+    return Result<RegisterReply>(reply);
+  });
+}
+
+std::string poll_request_json(const SessionRef& ref) {
+  return json{{"agent_id", ref.agent_id}, {"session", ref.session}}.dump();
+}
+
+Result<SessionRef> parse_poll_request(std::string_view text) {
+  return parse_with<SessionRef>(text, "poll",
+                                [](const json& doc) { return Result<SessionRef>(ref_from(doc)); });
+}
+
+std::string commands_json(const std::vector<AgentCommand>& commands) {
+  json list = json::array();
+  for (const auto& command : commands) {
+    if (command.kind == AgentCommand::Kind::kLaunch) {
+      list.push_back({{"type", "LAUNCH"}, {"task", spec_to(command.task)}});
+    } else {
+      list.push_back({{"type", "KILL"},
+                      {"task_id", command.task_id},
+                      {"grace_period_ms", command.grace_period_ms}});
+    }
+  }
+  return json{{"commands", list}}.dump();
+}
+
+Result<std::vector<AgentCommand>> parse_commands(std::string_view text) {
+  return parse_with<std::vector<AgentCommand>>(
+      text, "commands", [](const json& doc) -> Result<std::vector<AgentCommand>> {
+        std::vector<AgentCommand> commands;
+        for (const auto& item : doc.at("commands")) {
+          std::string type = item.at("type").get<std::string>();
+          if (type == "LAUNCH") {
+            auto spec = spec_from(item.at("task"));
+            if (!spec.ok()) return spec.error();
+            commands.push_back(AgentCommand::launch(std::move(spec).value()));
+          } else if (type == "KILL") {
+            commands.push_back(AgentCommand::kill(item.at("task_id").get<std::string>(),
+                                                  item.value("grace_period_ms", 3000)));
+          } else {
+            return invalid_argument("commands: unknown type '" + type + "'");
+          }
+        }
+        return commands;
+      });
+}
+
+std::string status_request_json(const SessionRef& ref, const std::vector<StatusUpdate>& updates) {
+  json list = json::array();
+  for (const auto& update : updates) list.push_back(update_to(update));
+  return json{{"agent_id", ref.agent_id}, {"session", ref.session}, {"updates", list}}.dump();
+}
+
+Result<std::pair<SessionRef, std::vector<StatusUpdate>>> parse_status_request(
+    std::string_view text) {
+  using Parsed = std::pair<SessionRef, std::vector<StatusUpdate>>;
+  return parse_with<Parsed>(text, "status updates", [](const json& doc) -> Result<Parsed> {
+    Parsed parsed{ref_from(doc), {}};
+    for (const auto& item : doc.at("updates")) {
+      auto update = update_from(item);
+      if (!update.ok()) return update.error();
+      parsed.second.push_back(std::move(update).value());
+    }
+    return parsed;
+  });
+}
+
+std::string acks_json(const std::vector<std::string>& uuids) {
+  return json{{"acks", uuids}}.dump();
+}
+
+Result<std::vector<std::string>> parse_acks(std::string_view text) {
+  return parse_with<std::vector<std::string>>(text, "acks", [](const json& doc) {
+    return Result<std::vector<std::string>>(doc.at("acks").get<std::vector<std::string>>());
+  });
+}
+
+}  // namespace berth
