@@ -24,9 +24,9 @@ struct ContainerSpec {
   std::string command;
   std::vector<std::string> arguments;
   std::map<std::string, std::string> environment;
-  double cpus = 0.1;           // cpu shares / quota; 0 = unlimited
-  std::uint64_t mem_mb = 32;   // memory limit; 0 = unlimited
-  std::string sandbox_dir;     // exists before launch; cwd, holds stdout and stderr
+  double cpus = 0.1;          // cpu shares / quota; 0 = unlimited
+  std::uint64_t mem_mb = 32;  // memory limit; 0 = unlimited
+  std::string sandbox_dir;    // exists before launch; cwd, holds stdout and stderr
 };
 
 // How a container ended.

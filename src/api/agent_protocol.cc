@@ -56,6 +56,7 @@ Result<TaskSpec> spec_from(const json& doc) {
 json update_to(const StatusUpdate& update) {
   return json{{"uuid", update.uuid},
               {"task_id", update.task_id},
+              {"seq", update.seq},
               {"state", to_string(update.state)},
               {"reason", update.reason},
               {"message", update.message},
@@ -66,6 +67,7 @@ Result<StatusUpdate> update_from(const json& doc) {
   StatusUpdate update;
   update.uuid = doc.at("uuid").get<std::string>();
   update.task_id = doc.at("task_id").get<std::string>();
+  update.seq = doc.value("seq", std::uint64_t{0});
   auto state = parse_task_state(doc.at("state").get<std::string>());
   if (!state) return invalid_argument("status update: unknown state " + doc.at("state").dump());
   update.state = *state;

@@ -42,6 +42,9 @@ struct TaskSpec {
 struct StatusUpdate {
   std::string uuid;  // unique per update; acknowledgements name it
   std::string task_id;
+  // Grows with every update of one task, so that a retried old update arriving after a newer
+  // one is recognised and ignored.
+  std::uint64_t seq = 0;
   TaskState state = TaskState::kStaging;
   std::string reason;   // Mesos' reason, e.g. REASON_CONTAINER_LIMITATION_MEMORY
   std::string message;  // for people

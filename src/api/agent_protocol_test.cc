@@ -50,6 +50,7 @@ TEST(AgentProtocolTest, StatusUpdatesRoundTrip) {
   EXPECT_EQ(parsed->first.session, "s1");
   EXPECT_EQ(parsed->second[0].reason, "REASON_CONTAINER_LIMITATION_MEMORY");
   EXPECT_EQ(parsed->second[0].state, TaskState::kFailed);
+  EXPECT_EQ(parsed->second[0].seq, 7u);
 }
 
 TEST(AgentProtocolTest, MalformedMessagesAreErrorsNotCrashes) {

@@ -1,0 +1,397 @@
+// AgentCore: registration, task launches and kills, exits, and the status-update stream.
+#include "agent/agent_core.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace berth {
+namespace {
+
+constexpr char kAgentCheckpoint[] = "agent";
+
+std::string task_checkpoint_name(const std::string& task_id) { return "tasks/" + task_id; }
+
+std::string task_to_checkpoint(const AgentCore::Task& task) {
+  nlohmann::json pending = nlohmann::json::array();
+  for (const auto& update : task.pending) pending.push_back(nlohmann::json::parse(to_json(update)));
+  return nlohmann::json{{"spec", nlohmann::json::parse(to_json(task.spec))},
+                        {"state", to_string(task.state)},
+                        {"kill_requested", task.kill_requested},
+                        {"next_seq", task.next_seq},
+                        {"pending", pending}}
+      .dump();
+}
+
+Result<AgentCore::Task> task_from_checkpoint(const std::string& text) {
+  try {
+    auto doc = nlohmann::json::parse(text);
+    AgentCore::Task task;
+    auto spec = parse_task_spec(doc.at("spec").dump());
+    if (!spec.ok()) return spec.error();
+    task.spec = std::move(spec).value();
+    auto state = parse_task_state(doc.at("state").get<std::string>());
+    if (!state) return internal_error("bad state");
+    task.state = *state;
+    task.kill_requested = doc.value("kill_requested", false);
+    task.next_seq = doc.value("next_seq", std::uint64_t{1});
+    for (const auto& item : doc.at("pending")) {
+      auto update = parse_status_update(item.dump());
+      if (!update.ok()) return update.error();
+      task.pending.push_back(std::move(update).value());
+    }
+    return task;
+  } catch (const nlohmann::json::exception& e) {
+    return internal_error(std::string("corrupt task checkpoint: ") + e.what());
+  }
+}
+
+// The terminal state, Mesos reason and message for how a container ended.
+struct Outcome {
+  TaskState state;
+  std::string reason;
+  std::string message;
+};
+
+Outcome outcome_of(const ContainerExit& exit, bool kill_requested) {
+  switch (exit.kind) {
+    case ContainerExit::Kind::kExited:
+      if (kill_requested) return {TaskState::kKilled, "", "Command exited after a kill request"};
+      if (exit.code == 0) return {TaskState::kFinished, "", "Command exited with status 0"};
+      return {TaskState::kFailed, "REASON_COMMAND_EXECUTOR_FAILED",
+              "Command exited with status " + std::to_string(exit.code)};
+    case ContainerExit::Kind::kSignaled:
+      if (kill_requested) return {TaskState::kKilled, "", "Command killed on request"};
+      return {TaskState::kFailed, "REASON_COMMAND_EXECUTOR_FAILED",
+              std::string("Command terminated by signal ") + ::strsignal(exit.signal)};
+    case ContainerExit::Kind::kMemoryLimit:
+      return {TaskState::kFailed, "REASON_CONTAINER_LIMITATION_MEMORY",
+              exit.message.empty() ? "Memory limit exceeded" : exit.message};
+    case ContainerExit::Kind::kLaunchFailed:
+      return {TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED", exit.message};
+    case ContainerExit::Kind::kGone:
+      if (kill_requested) return {TaskState::kKilled, "", "Container gone after a kill request"};
+      return {
+          TaskState::kFailed, "REASON_EXECUTOR_TERMINATED",
+          exit.message.empty() ? "Container disappeared while the agent was down" : exit.message};
+  }
+  return {TaskState::kFailed, "", exit.message};
+}
+
+}  // namespace
+
+AgentCore::AgentCore(AgentConfig config, Clock& clock, Containerizer& containerizer,
+                     AgentDisk& disk, MasterLink& link, Random& random)
+    : config_(std::move(config)),
+      clock_(clock),
+      containerizer_(containerizer),
+      disk_(disk),
+      link_(link),
+      random_(random),
+      register_delay_(config_.register_backoff),
+      status_delay_(config_.status_retry) {}
+
+AgentCore::~AgentCore() {
+  for (TimerId id : {register_timer_, status_timer_}) {
+    if (id != 0) clock_.cancel(id);
+  }
+  for (auto& [id, task] : tasks_) {
+    if (task.kill_timer != 0) clock_.cancel(task.kill_timer);
+  }
+}
+
+Status AgentCore::start() {
+  auto saved = disk_.read_checkpoint(kAgentCheckpoint);
+  if (!saved.ok()) return saved.error().context("read agent checkpoint");
+  if (saved->has_value()) {
+    try {
+      agent_id_ = nlohmann::json::parse(**saved).at("agent_id").get<std::string>();
+    } catch (const nlohmann::json::exception& e) {
+      return internal_error(std::string("corrupt agent checkpoint: ") + e.what());
+    }
+  }
+
+  auto ids = disk_.list_task_checkpoints();
+  if (!ids.ok()) return ids.error().context("list task checkpoints");
+  std::vector<std::string> live;
+  for (const auto& id : *ids) {
+    auto text = disk_.read_checkpoint(task_checkpoint_name(id));
+    if (!text.ok() || !text->has_value()) continue;
+    auto task = task_from_checkpoint(**text);
+    if (!task.ok()) return task.error().context("recover task " + id);
+    if (!is_terminal(task->state)) live.push_back(id);
+    tasks_.emplace(id, std::move(task).value());
+  }
+
+  containerizer_.set_exit_callback([this](ContainerExit exit) { on_exit(exit); });
+  containerizer_.recover(live);
+  // Tasks still running were re-adopted; a task caught between its STARTING checkpoint and the
+  // launch that the containerizer confirms is running now.
+  for (const auto& id : containerizer_.running()) {
+    auto it = tasks_.find(id);
+    if (it != tasks_.end() && it->second.state == TaskState::kStarting) {
+      (void)transition(it->second, TaskState::kRunning, "", "Re-adopted after agent restart");
+    }
+  }
+  for (auto& [id, task] : tasks_) {
+    if (task.kill_requested && !is_terminal(task.state)) {
+      containerizer_.signal(id, SIGKILL);
+    }
+  }
+  spdlog::info("agent recovered {} tasks ({} running)", tasks_.size(),
+               containerizer_.running().size());
+  register_with_master();
+  return {};
+}
+
+std::size_t AgentCore::pending_updates() const {
+  std::size_t count = 0;
+  for (const auto& [id, task] : tasks_) count += task.pending.size();
+  return count;
+}
+
+void AgentCore::register_with_master() {
+  register_timer_ = 0;
+  RegisterAgent message;
+  message.agent_id = agent_id_;
+  message.hostname = config_.hostname;
+  message.port = config_.port;
+  message.resources = config_.resources;
+  message.attributes = config_.attributes;
+  message.boot_id = config_.boot_id;
+  message.version = config_.version;
+  for (const auto& [id, task] : tasks_) message.tasks.push_back({id, task.state});
+  link_.register_agent(message, [this](Result<RegisterReply> reply) {
+    if (reply.ok()) {
+      register_delay_ = config_.register_backoff;
+      on_registered(*reply);
+      return;
+    }
+    spdlog::warn("registration with the master failed: {}; retrying in {} ms",
+                 reply.error().message,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(register_delay_).count());
+    register_timer_ = clock_.schedule(register_delay_, [this] { register_with_master(); });
+    register_delay_ = std::min(register_delay_ * 2, config_.register_backoff_max);
+  });
+}
+
+void AgentCore::on_registered(const RegisterReply& reply) {
+  if (reply.agent_id != agent_id_) {
+    auto status = disk_.write_checkpoint(kAgentCheckpoint,
+                                         nlohmann::json{{"agent_id", reply.agent_id}}.dump());
+    if (!status.ok()) {
+      // Without its id on disk a restart would register as a new agent and orphan its tasks.
+      spdlog::error("checkpoint agent id: {}; registering again", status.error().message);
+      register_timer_ = clock_.schedule(register_delay_, [this] { register_with_master(); });
+      return;
+    }
+    agent_id_ = reply.agent_id;
+  }
+  session_ = reply.session;
+  spdlog::info("registered with the master as agent {}", agent_id_);
+  link_.start_polling(
+      {agent_id_, session_}, [this](std::vector<AgentCommand> commands) { handle(commands); },
+      [this](const Error& error) { on_session_lost(error); });
+  flush_updates();
+}
+
+void AgentCore::on_session_lost(const Error& error) {
+  spdlog::warn("lost the master session: {}; registering again", error.message);
+  session_.clear();
+  link_.stop_polling();
+  register_with_master();
+}
+
+void AgentCore::handle(std::vector<AgentCommand> commands) {
+  for (auto& command : commands) {
+    if (command.kind == AgentCommand::Kind::kLaunch) {
+      launch(command.task);
+    } else {
+      kill(command.task_id, command.grace_period_ms);
+    }
+  }
+}
+
+void AgentCore::launch(const TaskSpec& received) {
+  if (tasks_.count(received.task_id) != 0) {
+    spdlog::info("ignoring a repeated launch of task {}", received.task_id);
+    return;
+  }
+  Task& task = tasks_[received.task_id];
+  task.spec = received;
+  auto sandbox = disk_.create_sandbox(received.task_id);
+  if (!sandbox.ok()) {
+    (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
+                     sandbox.error().context("create sandbox").message);
+    return;
+  }
+  auto& env = task.spec.environment;
+  env["MESOS_TASK_ID"] = task.spec.task_id;
+  env["MESOS_SANDBOX"] = *sandbox;
+  env["MESOS_DIRECTORY"] = *sandbox;
+  env["MESOS_SLAVE_ID"] = agent_id_;
+  env["MESOS_AGENT_ENDPOINT"] = config_.hostname + ":" + std::to_string(config_.port);
+  env.emplace("HOST", config_.hostname);
+
+  // Checkpoint first: if the agent dies during the launch, recovery finds the task.
+  task.state = TaskState::kStarting;
+  auto saved = checkpoint(task);
+  if (!saved.ok()) {
+    spdlog::error("task {}: {}", task.spec.task_id, saved.error().message);
+    (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
+                     saved.error().context("checkpoint").message);
+    return;
+  }
+
+  ContainerSpec spec;
+  spec.task_id = task.spec.task_id;
+  spec.shell = task.spec.shell;
+  spec.command = task.spec.command;
+  spec.arguments = task.spec.arguments;
+  spec.environment = task.spec.environment;
+  spec.cpus = task.spec.resources.cpus();
+  spec.mem_mb = static_cast<std::uint64_t>(task.spec.resources.mem());
+  spec.sandbox_dir = *sandbox;
+  auto launched = containerizer_.launch(spec);
+  if (!launched.ok()) {
+    spdlog::warn("task {} failed to launch: {}", spec.task_id, launched.error().message);
+    (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
+                     launched.error().message);
+    containerizer_.destroy(spec.task_id);
+    return;
+  }
+  (void)transition(task, TaskState::kRunning, "", "");
+}
+
+void AgentCore::kill(const std::string& task_id, std::int64_t grace_period_ms) {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) {
+    // The master believes it runs here, but it never arrived: say so, so the master can stop
+    // waiting for it.
+    Task& task = tasks_[task_id];
+    task.spec.task_id = task_id;
+    (void)transition(task, TaskState::kKilled, "REASON_RECONCILIATION",
+                     "Task not known to the agent; nothing to kill");
+    return;
+  }
+  Task& task = it->second;
+  if (is_terminal(task.state) || task.kill_requested) return;
+  task.kill_requested = true;
+  if (!transition(task, TaskState::kKilling, "", "").ok()) return;
+  if (grace_period_ms <= 0) {
+    containerizer_.signal(task_id, SIGKILL);
+    return;
+  }
+  containerizer_.signal(task_id, SIGTERM);
+  task.kill_timer = clock_.schedule(std::chrono::milliseconds(grace_period_ms), [this, task_id] {
+    auto found = tasks_.find(task_id);
+    if (found == tasks_.end()) return;
+    found->second.kill_timer = 0;
+    if (!is_terminal(found->second.state)) containerizer_.signal(task_id, SIGKILL);
+  });
+}
+
+void AgentCore::on_exit(const ContainerExit& exit) {
+  auto it = tasks_.find(exit.task_id);
+  if (it == tasks_.end()) {
+    containerizer_.destroy(exit.task_id);
+    return;
+  }
+  Task& task = it->second;
+  if (task.kill_timer != 0) {
+    clock_.cancel(task.kill_timer);
+    task.kill_timer = 0;
+  }
+  if (!is_terminal(task.state)) {
+    Outcome outcome = outcome_of(exit, task.kill_requested);
+    spdlog::info("task {} ended: {} ({})", exit.task_id, to_string(outcome.state), outcome.message);
+    // The container is released only once its end is checkpointed, so a crash in between
+    // re-discovers the exit instead of losing it.
+    if (!transition(task, outcome.state, outcome.reason, outcome.message).ok()) return;
+  }
+  containerizer_.destroy(exit.task_id);
+}
+
+Status AgentCore::transition(Task& task, TaskState state, std::string reason, std::string message) {
+  StatusUpdate update;
+  update.uuid = random_.uuid();
+  update.task_id = task.spec.task_id;
+  update.seq = task.next_seq++;
+  update.state = state;
+  update.reason = std::move(reason);
+  update.message = std::move(message);
+  update.timestamp_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch())
+          .count();
+  task.state = state;
+  task.pending.push_back(std::move(update));
+  auto status = checkpoint(task);
+  if (!status.ok()) {
+    spdlog::error("task {}: {}", task.spec.task_id, status.error().message);
+    return status;
+  }
+  flush_updates();
+  return {};
+}
+
+Status AgentCore::checkpoint(const Task& task) {
+  auto status =
+      disk_.write_checkpoint(task_checkpoint_name(task.spec.task_id), task_to_checkpoint(task));
+  if (!status.ok()) return status.error().context("checkpoint task " + task.spec.task_id);
+  return {};
+}
+
+void AgentCore::flush_updates() {
+  if (updates_in_flight_ || session_.empty() || status_timer_ != 0) return;
+  std::vector<StatusUpdate> batch;
+  for (const auto& [id, task] : tasks_) {
+    for (const auto& update : task.pending) batch.push_back(update);
+  }
+  if (batch.empty()) return;
+  updates_in_flight_ = true;
+  link_.send_status({agent_id_, session_}, batch, [this](Result<std::vector<std::string>> acks) {
+    updates_in_flight_ = false;
+    if (acks.ok()) {
+      status_delay_ = config_.status_retry;
+      on_acks(*acks);
+      flush_updates();
+      return;
+    }
+    if (acks.error().code == ErrorCode::kNotFound) {
+      on_session_lost(acks.error());
+      return;
+    }
+    spdlog::warn("status updates not acknowledged: {}; retrying", acks.error().message);
+    status_timer_ = clock_.schedule(status_delay_, [this] {
+      status_timer_ = 0;
+      flush_updates();
+    });
+    status_delay_ = std::min(status_delay_ * 2, config_.status_retry_max);
+  });
+}
+
+void AgentCore::on_acks(const std::vector<std::string>& acks) {
+  std::vector<std::string> finished;
+  for (auto& [id, task] : tasks_) {
+    auto before = task.pending.size();
+    std::erase_if(task.pending, [&](const StatusUpdate& update) {
+      return std::find(acks.begin(), acks.end(), update.uuid) != acks.end();
+    });
+    if (task.pending.size() == before) continue;
+    if (is_terminal(task.state) && task.pending.empty()) {
+      finished.push_back(id);
+    } else {
+      // Losing this write only means the update is sent again and deduplicated.
+      (void)checkpoint(task);
+    }
+  }
+  for (const auto& id : finished) {
+    auto status = disk_.remove_checkpoint(task_checkpoint_name(id));
+    if (!status.ok()) spdlog::warn("task {}: {}", id, status.error().message);
+    tasks_.erase(id);
+  }
+}
+
+}  // namespace berth

@@ -1,0 +1,275 @@
+// AgentCore with a fake containerizer, an in-memory disk and a scripted master link, on a fake
+// clock: launches, exits, kills with a grace period, retried updates, and restarts.
+#include "agent/agent_core.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "agent/fake_containerizer.h"
+#include "common/fake_clock.h"
+
+namespace berth {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A master that answers when the test tells it to.
+class ScriptedLink : public MasterLink {
+ public:
+  void register_agent(const RegisterAgent& message,
+                      std::function<void(Result<RegisterReply>)> done) override {
+    registrations.push_back(message);
+    register_done = std::move(done);
+  }
+  void send_status(const SessionRef&, const std::vector<StatusUpdate>& updates,
+                   std::function<void(Result<std::vector<std::string>>)> done) override {
+    sent.push_back(updates);
+    status_done = std::move(done);
+  }
+  void start_polling(const SessionRef& ref, std::function<void(std::vector<AgentCommand>)> commands,
+                     std::function<void(const Error&)> lost) override {
+    polling = ref;
+    on_commands = std::move(commands);
+    on_lost = std::move(lost);
+  }
+  void stop_polling() override { polling = {}; }
+
+  void accept(const std::string& id = "agent-1", const std::string& session = "s1") {
+    auto done = std::move(register_done);
+    register_done = nullptr;
+    done(RegisterReply{id, session, 1000, 1000});
+  }
+  // Acknowledges every update of the last batch.
+  void ack_all() {
+    std::vector<std::string> uuids;
+    for (const auto& update : sent.back()) uuids.push_back(update.uuid);
+    auto done = std::move(status_done);
+    status_done = nullptr;
+    done(uuids);
+  }
+  // Acknowledges batches until the agent has nothing left to send.
+  void ack_until_idle() {
+    while (status_done) ack_all();
+  }
+  // The last update sent for `task_id`.
+  StatusUpdate last_for(const std::string& task_id) const {
+    StatusUpdate last;
+    for (const auto& batch : sent) {
+      for (const auto& update : batch) {
+        if (update.task_id == task_id) last = update;
+      }
+    }
+    return last;
+  }
+  void fail_status(Error error) {
+    auto done = std::move(status_done);
+    status_done = nullptr;
+    done(std::move(error));
+  }
+
+  std::vector<RegisterAgent> registrations;
+  std::function<void(Result<RegisterReply>)> register_done;
+  std::vector<std::vector<StatusUpdate>> sent;
+  std::function<void(Result<std::vector<std::string>>)> status_done;
+  SessionRef polling;
+  std::function<void(std::vector<AgentCommand>)> on_commands;
+  std::function<void(const Error&)> on_lost;
+};
+
+class AgentCoreTest : public ::testing::Test {
+ protected:
+  AgentCoreTest() {
+    config_.hostname = "node-1";
+    config_.resources = *Resources::parse("cpus:2;mem:1024");
+  }
+
+  void start_agent() {
+    link_ = std::make_unique<ScriptedLink>();
+    core_ = std::make_unique<AgentCore>(config_, clock_, containerizer_, disk_, *link_, random_);
+    ASSERT_TRUE(core_->start().ok());
+  }
+
+  void start_registered() {
+    start_agent();
+    link_->accept();
+  }
+
+  TaskSpec spec(const std::string& id) {
+    TaskSpec task;
+    task.task_id = id;
+    task.command = "sleep 100";
+    task.resources = *Resources::parse("cpus:0.5;mem:64");
+    task.kill_grace_period_ms = 2000;
+    return task;
+  }
+
+  TaskState last_sent_state() { return link_->sent.back().back().state; }
+
+  AgentConfig config_;
+  FakeClock clock_;
+  FakeContainerizer containerizer_;
+  MemoryAgentDisk disk_;
+  Random random_{7};
+  std::unique_ptr<ScriptedLink> link_;
+  std::unique_ptr<AgentCore> core_;
+};
+
+TEST_F(AgentCoreTest, RegistersAndCheckpointsItsId) {
+  start_registered();
+  EXPECT_EQ(core_->agent_id(), "agent-1");
+  EXPECT_EQ(link_->polling.session, "s1");
+  ASSERT_TRUE(disk_.checkpoints.count("agent"));
+  EXPECT_NE(disk_.checkpoints["agent"].find("agent-1"), std::string::npos);
+}
+
+TEST_F(AgentCoreTest, RegistrationRetriesWithBackoff) {
+  start_agent();
+  auto done = std::move(link_->register_done);
+  done(unavailable("connection refused"));
+  EXPECT_EQ(link_->registrations.size(), 1u);
+  clock_.advance(milliseconds(199));
+  EXPECT_EQ(link_->registrations.size(), 1u);
+  clock_.advance(milliseconds(1));
+  EXPECT_EQ(link_->registrations.size(), 2u);
+  done = std::move(link_->register_done);
+  done(unavailable("connection refused"));
+  clock_.advance(milliseconds(399));
+  EXPECT_EQ(link_->registrations.size(), 2u) << "the delay doubled";
+  clock_.advance(milliseconds(1));
+  EXPECT_EQ(link_->registrations.size(), 3u);
+}
+
+TEST_F(AgentCoreTest, LaunchCheckpointsThenRunsAndReports) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(spec("t1"))});
+  ASSERT_TRUE(containerizer_.launched.count("t1"));
+  const ContainerSpec& launched = containerizer_.launched["t1"];
+  EXPECT_EQ(launched.environment.at("MESOS_TASK_ID"), "t1");
+  EXPECT_EQ(launched.environment.at("MESOS_SANDBOX"), "/sandboxes/t1");
+  EXPECT_EQ(launched.mem_mb, 64u);
+  EXPECT_EQ(last_sent_state(), TaskState::kRunning);
+  EXPECT_TRUE(disk_.checkpoints.count("tasks/t1"));
+  link_->ack_all();
+  EXPECT_EQ(core_->pending_updates(), 0u);
+}
+
+TEST_F(AgentCoreTest, ExitCodesMapToTaskStates) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(spec("ok")), AgentCommand::launch(spec("bad")),
+                      AgentCommand::launch(spec("oom"))});
+  containerizer_.finish("ok", {"", ContainerExit::Kind::kExited, 0, 0, ""});
+  containerizer_.finish("bad", {"", ContainerExit::Kind::kExited, 3, 0, ""});
+  containerizer_.finish("oom", {"", ContainerExit::Kind::kMemoryLimit, 0, 9, "over 64 MB"});
+  link_->ack_until_idle();
+  EXPECT_EQ(link_->last_for("ok").state, TaskState::kFinished);
+  EXPECT_EQ(link_->last_for("bad").state, TaskState::kFailed);
+  EXPECT_EQ(link_->last_for("bad").message, "Command exited with status 3");
+  EXPECT_EQ(link_->last_for("oom").state, TaskState::kFailed);
+  EXPECT_EQ(link_->last_for("oom").reason, "REASON_CONTAINER_LIMITATION_MEMORY");
+  EXPECT_TRUE(core_->tasks().empty()) << "acknowledged terminal tasks are forgotten";
+  EXPECT_FALSE(disk_.checkpoints.count("tasks/ok"));
+  EXPECT_TRUE(containerizer_.destroyed.count("oom"));
+}
+
+TEST_F(AgentCoreTest, KillSendsTermThenKillAfterGracePeriod) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(spec("t1"))});
+  link_->ack_all();
+  link_->on_commands({AgentCommand::kill("t1", 2000)});
+  EXPECT_EQ(last_sent_state(), TaskState::kKilling);
+  ASSERT_EQ(containerizer_.signals.size(), 1u);
+  EXPECT_EQ(containerizer_.signals[0].second, SIGTERM);
+  clock_.advance(milliseconds(1999));
+  EXPECT_EQ(containerizer_.signals.size(), 1u);
+  clock_.advance(milliseconds(1));
+  ASSERT_EQ(containerizer_.signals.size(), 2u);
+  EXPECT_EQ(containerizer_.signals[1].second, SIGKILL);
+  link_->ack_all();
+  EXPECT_EQ(last_sent_state(), TaskState::kKilled);
+}
+
+TEST_F(AgentCoreTest, TaskThatStopsOnSigtermIsKilledWithoutSigkill) {
+  containerizer_.exit_on_sigterm = true;
+  start_registered();
+  link_->on_commands({AgentCommand::launch(spec("t1"))});
+  link_->ack_all();
+  link_->on_commands({AgentCommand::kill("t1", 2000)});
+  link_->ack_all();
+  EXPECT_EQ(last_sent_state(), TaskState::kKilled);
+  clock_.advance(milliseconds(5000));
+  EXPECT_EQ(containerizer_.signals.size(), 1u) << "no SIGKILL after the task ended";
+}
+
+TEST_F(AgentCoreTest, UnacknowledgedUpdatesAreRetriedInOrder) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(spec("t1"))});
+  link_->fail_status(unavailable("master down"));
+  containerizer_.finish("t1", {"", ContainerExit::Kind::kExited, 0, 0, ""});
+  EXPECT_EQ(link_->sent.size(), 1u) << "waits for the retry timer";
+  clock_.advance(milliseconds(200));
+  ASSERT_EQ(link_->sent.size(), 2u);
+  ASSERT_EQ(link_->sent[1].size(), 2u);
+  EXPECT_EQ(link_->sent[1][0].state, TaskState::kRunning);
+  EXPECT_EQ(link_->sent[1][1].state, TaskState::kFinished);
+  EXPECT_LT(link_->sent[1][0].seq, link_->sent[1][1].seq);
+  link_->ack_all();
+  EXPECT_EQ(core_->pending_updates(), 0u);
+}
+
+TEST_F(AgentCoreTest, RestartReadoptsRunningAndReportsEndedTasks) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(spec("alive")), AgentCommand::launch(spec("died"))});
+  link_->ack_all();
+
+  // The agent process dies; while it is away one task exits with status 4.
+  core_.reset();
+  containerizer_.wipe();
+  containerizer_.launch(containerizer_.launched["alive"]).ok();
+  containerizer_.ended_while_away["died"] = {"died", ContainerExit::Kind::kExited, 4, 0, ""};
+  start_agent();
+
+  ASSERT_EQ(link_->registrations.size(), 1u);
+  EXPECT_EQ(link_->registrations[0].agent_id, "agent-1");
+  std::map<std::string, TaskState> reported;
+  for (const auto& task : link_->registrations[0].tasks) reported[task.task_id] = task.state;
+  EXPECT_EQ(reported["alive"], TaskState::kRunning);
+  EXPECT_EQ(reported["died"], TaskState::kFailed);
+  link_->accept("agent-1", "s2");
+  ASSERT_FALSE(link_->sent.empty());
+  EXPECT_EQ(last_sent_state(), TaskState::kFailed);
+  EXPECT_EQ(link_->sent.back().back().message, "Command exited with status 4");
+}
+
+TEST_F(AgentCoreTest, LostSessionLeadsToRegistrationWithPendingUpdatesKept) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(spec("t1"))});
+  link_->fail_status(not_found("no session s1"));
+  ASSERT_EQ(link_->registrations.size(), 2u);
+  link_->accept("agent-1", "s2");
+  ASSERT_EQ(link_->sent.size(), 2u);
+  EXPECT_EQ(last_sent_state(), TaskState::kRunning);
+}
+
+TEST_F(AgentCoreTest, KillOfUnknownTaskReportsIt) {
+  start_registered();
+  link_->on_commands({AgentCommand::kill("ghost", 1000)});
+  EXPECT_EQ(last_sent_state(), TaskState::kKilled);
+  EXPECT_TRUE(containerizer_.signals.empty());
+}
+
+TEST_F(AgentCoreTest, FailedLaunchIsReported) {
+  containerizer_.fail_launches = true;
+  start_registered();
+  link_->on_commands({AgentCommand::launch(spec("t1"))});
+  EXPECT_EQ(last_sent_state(), TaskState::kFailed);
+  EXPECT_EQ(link_->sent.back().back().reason, "REASON_CONTAINER_LAUNCH_FAILED");
+}
+
+TEST_F(AgentCoreTest, RepeatedLaunchIsIgnored) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(spec("t1")), AgentCommand::launch(spec("t1"))});
+  EXPECT_EQ(containerizer_.launched.size(), 1u);
+}
+
+}  // namespace
+}  // namespace berth

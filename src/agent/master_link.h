@@ -1,0 +1,32 @@
+// MasterLink: how the agent core talks to the master. The live agent speaks HTTP (register,
+// long-poll for commands, post status updates); tests and the simulator deliver messages
+// directly. Replies come back through the callbacks, on the agent's loop, never re-entrantly.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api/agent_protocol.h"
+#include "common/result.h"
+
+namespace berth {
+
+class MasterLink {
+ public:
+  virtual ~MasterLink() = default;
+
+  virtual void register_agent(const RegisterAgent& message,
+                              std::function<void(Result<RegisterReply>)> done) = 0;
+  virtual void send_status(const SessionRef& ref, const std::vector<StatusUpdate>& updates,
+                           std::function<void(Result<std::vector<std::string>>)> done) = 0;
+  // Polls for commands on `ref` until stop_polling(): each batch goes to `on_commands`; when the
+  // master rejects the session (kNotFound) or cannot be reached for a while, `on_lost` is called
+  // once and polling stops.
+  virtual void start_polling(const SessionRef& ref,
+                             std::function<void(std::vector<AgentCommand>)> on_commands,
+                             std::function<void(const Error&)> on_lost) = 0;
+  virtual void stop_polling() = 0;
+};
+
+}  // namespace berth

@@ -1,0 +1,41 @@
+// Allocator: the allocation point. Given what a task needs (scalars, a number of host ports,
+// and a filter the caller supplies — the app scheduler's constraints), it picks an agent with
+// room for it and the ports it gets. It does not change accounting itself: MasterCore charges the
+// agent when the task is persisted. When nothing fits, the error says why for each kind of
+// refusal, which is what Marathon's queue shows operators.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/resources.h"
+#include "common/result.h"
+#include "master/agent_registry.h"
+
+namespace berth {
+
+struct PlacementRequest {
+  Resources resources;                     // scalars: cpus, mem, disk, ...
+  std::size_t port_count = 0;              // any free host ports
+  std::vector<std::uint64_t> fixed_ports;  // these exact host ports (requirePorts)
+  // Optional: agents it returns false for are not considered ("does not match constraints").
+  std::function<bool(const AgentRecord&)> filter;
+  std::string filter_reason = "does not match the placement constraints";
+};
+
+struct Placement {
+  std::string agent_id;
+  std::vector<std::uint64_t> ports;
+  Resources resources;  // the request's scalars plus the chosen ports
+};
+
+class Allocator {
+ public:
+  // Spreads load: among the agents that fit, the one with the most free cpus, then mem, then
+  // lowest id, so that placements are deterministic.
+  Result<Placement> place(const AgentRegistry& agents, const PlacementRequest& request) const;
+};
+
+}  // namespace berth

@@ -1,0 +1,123 @@
+// MasterCore: the master's logic, free of sockets, threads, files and the real clock. It keeps
+// the agent registry and the tasks, persists every change through the StateStore before it is
+// acknowledged, sends commands through an AgentChannel, and watches heartbeats on the Clock.
+// The live master drives it from its HTTP handlers; tests and the simulator drive it directly.
+//
+// Threading: one event loop; no method may be called concurrently.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/agent_protocol.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/result.h"
+#include "master/agent_channel.h"
+#include "master/agent_registry.h"
+#include "master/allocator.h"
+#include "master/task_record.h"
+
+namespace berth {
+
+class StateStore;
+
+struct MasterConfig {
+  Duration heartbeat_interval = std::chrono::seconds(1);
+  // An agent is unreachable once this many heartbeat intervals pass without one.
+  int max_missed_heartbeats = 5;
+  // After a master restart, how long agents have to re-register before they are unreachable.
+  Duration agent_reregister_timeout = std::chrono::seconds(10);
+  // How long the master holds an agent's poll open when it has no command for it.
+  Duration poll_timeout = std::chrono::seconds(1);
+  // Completed tasks kept (in memory and in the store) for operators to inspect.
+  std::size_t max_completed_tasks = 1000;
+};
+
+// A bare command task, as the operator endpoint and tests ask for it.
+struct LaunchRequest {
+  std::string name = "task";
+  std::string app_id;
+  bool shell = true;
+  std::string command;
+  std::vector<std::string> arguments;
+  std::map<std::string, std::string> environment;
+  Resources resources;  // scalars
+  std::size_t port_count = 0;
+  std::string agent_id;  // optional: only this agent
+  std::string hostname;  // optional: only agents with this hostname
+  std::int64_t kill_grace_period_ms = 3000;
+};
+
+class MasterCore {
+ public:
+  MasterCore(MasterConfig config, Clock& clock, StateStore& store, AgentChannel& channel,
+             Random& random);
+  ~MasterCore();
+
+  // Loads agents and tasks from the store and starts the heartbeat watch. Call once.
+  Status recover();
+
+  Result<RegisterReply> register_agent(const RegisterAgent& message);
+  // A poll arrived: the agent is alive. kNotFound means "register again".
+  Status heartbeat(const SessionRef& ref);
+  // Applies and persists the updates; returns the uuids to acknowledge.
+  Result<std::vector<std::string>> update_status(const SessionRef& ref,
+                                                 const std::vector<StatusUpdate>& updates);
+
+  Result<TaskRecord> launch(const LaunchRequest& request);
+  Status kill(const std::string& task_id);
+
+  // The allocation point for schedulers.
+  Result<Placement> place(const PlacementRequest& request) const;
+
+  const AgentRegistry& agents() const { return agents_; }
+  const std::map<std::string, TaskRecord>& tasks() const { return tasks_; }
+  const TaskRecord* find_task(const std::string& id) const;
+  const MasterConfig& config() const { return config_; }
+  WallTime start_time() const { return start_time_; }
+
+  // Called after every persisted task change (for the event stream and metrics).
+  void on_task_changed(std::function<void(const TaskRecord&)> fn) {
+    task_listener_ = std::move(fn);
+  }
+
+ private:
+  // A set of changes to persist together, then apply in memory.
+  struct Change {
+    std::vector<AgentRecord> agents;
+    std::vector<TaskRecord> tasks;
+    std::vector<std::string> removed_tasks;
+  };
+  Status commit(Change change);
+  void apply_task(TaskRecord task);
+
+  void check_heartbeats();
+  Status mark_unreachable(AgentRecord& agent, const std::string& why);
+  void reconcile(const AgentRecord& agent, const std::vector<TaskReport>& reported, Change& change,
+                 std::vector<AgentCommand>& commands);
+  TaskRecord transition(const TaskRecord& task, TaskState state, std::string reason,
+                        std::string message) const;
+  std::string new_agent_id();
+  std::string new_task_id(const std::string& name);
+
+  MasterConfig config_;
+  Clock& clock_;
+  StateStore& store_;
+  AgentChannel& channel_;
+  Random& random_;
+  Allocator allocator_;
+  AgentRegistry agents_;
+  std::map<std::string, TaskRecord> tasks_;
+  std::deque<std::string> completed_;  // terminal task ids, oldest first
+  std::string master_id_;
+  WallTime start_time_;
+  TimerId heartbeat_timer_ = 0;
+  bool recovered_ = false;
+  std::function<void(const TaskRecord&)> task_listener_;
+};
+
+}  // namespace berth

@@ -1,0 +1,35 @@
+// TaskRecord: the master's record of one task: what it runs, where, and the last state its agent
+// reported. Persisted under "tasks/<id>" before any change to it is acknowledged.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/agent_protocol.h"
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace berth {
+
+struct TaskRecord {
+  TaskSpec spec;
+  std::string agent_id;
+  std::string hostname;
+  std::vector<std::uint64_t> ports;
+  TaskState state = TaskState::kStaging;
+  std::string reason;
+  std::string message;
+  WallTime staged_at;
+  std::optional<WallTime> started_at;
+  WallTime updated_at;
+  std::uint64_t last_update_seq = 0;  // updates at or below it were applied already
+  bool kill_requested = false;
+
+  const std::string& id() const { return spec.task_id; }
+};
+
+std::string task_to_json(const TaskRecord& task);
+Result<TaskRecord> task_from_json(std::string_view json);
+
+}  // namespace berth
