@@ -1,0 +1,122 @@
+// The live agent process: containerizer, checkpoints, master link and the agent's HTTP port.
+#include "agent/agent_server.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "agent/agent_core.h"
+#include "agent/agent_disk.h"
+#include "agent/http_master_link.h"
+#include "agent/linux/linux_containerizer.h"
+#include "agent/machine.h"
+#include "api/resources_json.h"
+#include "http/event_loop.h"
+#include "http/http_server.h"
+
+namespace berth {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+}  // namespace
+
+Result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return invalid_argument("'" + text + "' is not host:port");
+  }
+  unsigned port = 0;
+  const char* begin = text.data() + colon + 1;
+  const char* end = text.data() + text.size();
+  auto [stop, ec] = std::from_chars(begin, end, port);
+  if (ec != std::errc() || stop != end || port == 0 || port > 65535) {
+    return invalid_argument("'" + text + "' has no valid port");
+  }
+  return std::make_pair(text.substr(0, colon), static_cast<std::uint16_t>(port));
+}
+
+AgentServer::AgentServer(EventLoop& loop, AgentOptions options)
+    : loop_(loop), options_(std::move(options)) {}
+
+AgentServer::~AgentServer() = default;
+
+Status AgentServer::start() {
+  auto master = parse_host_port(options_.master);
+  if (!master.ok()) return master.error().context("--master");
+  if (options_.hostname.empty()) options_.hostname = machine_hostname();
+
+  disk_ = std::make_unique<FileAgentDisk>(options_.work_dir);
+  BERTH_RETURN_IF_ERROR(disk_->init());
+  auto resources = complete_resources(options_.resources, options_.work_dir);
+  if (!resources.ok()) return resources.error().context("detect resources");
+
+  server_ = std::make_unique<HttpServer>(loop_, [this](HttpRequest request, Responder respond) {
+    if (request.path == "/health") {
+      return respond(HttpResponse{200, "application/json", R"({"healthy":true})", {}});
+    }
+    if (request.path == "/state") {
+      nlohmann::json tasks = nlohmann::json::array();
+      for (const auto& [id, task] : core_->tasks()) {
+        tasks.push_back({{"id", id}, {"state", to_string(task.state)}});
+      }
+      nlohmann::json body{{"id", core_->agent_id()},
+                          {"hostname", options_.hostname},
+                          {"registered", core_->registered()},
+                          {"tasks", tasks}};
+      return respond(HttpResponse{200, "application/json", body.dump(), {}});
+    }
+    respond(HttpResponse{404, "application/json", R"({"message":"URI not found"})", {}});
+  });
+  auto port = server_->listen(options_.address, options_.port);
+  if (!port.ok()) return port.error().context("agent --port");
+
+  AgentConfig config;
+  config.hostname = options_.hostname;
+  config.port = *port;
+  config.resources = *resources;
+  config.attributes = options_.attributes;
+  config.boot_id = machine_boot_id();
+  config.version = kVersion;
+
+  LinuxContainerizer::Options containerizer_options;
+  containerizer_options.runtime_dir = disk_->containers_path();
+  // One cgroup subtree per agent work dir, so that agents sharing a machine never collide.
+  containerizer_options.cgroup_root =
+      "berth/agent-" + std::to_string(std::hash<std::string>{}(options_.work_dir) % 1000000007);
+  LinuxContainerizer::Hooks hooks;
+  hooks.watch_readable = [this](int fd, std::function<void()> fn) {
+    return loop_.watch_readable(fd, std::move(fn));
+  };
+  hooks.unwatch = [this](std::uint64_t id) { loop_.unwatch(id); };
+  hooks.post = [this](std::function<void()> fn) { loop_.post(std::move(fn)); };
+  containerizer_ = std::make_unique<LinuxContainerizer>(hooks, containerizer_options);
+  BERTH_RETURN_IF_ERROR(containerizer_->init());
+
+  link_ = std::make_unique<HttpMasterLink>(loop_, master->first, master->second,
+                                           std::chrono::seconds(5));
+  random_ = std::make_unique<Random>(Random::os_seed());
+  core_ =
+      std::make_unique<AgentCore>(config, loop_.clock(), *containerizer_, *disk_, *link_, *random_);
+  BERTH_RETURN_IF_ERROR(core_->start());
+  spdlog::info("agent {} on {}:{} offering {}", options_.hostname, options_.address, *port,
+               resources->to_string());
+  return {};
+}
+
+void AgentServer::stop() {
+  if (server_) server_->close();
+  if (!options_.cleanup_on_exit || !containerizer_) return;
+  auto running = containerizer_->running();
+  // SIGKILL ends each container's pid namespace at once; destroy() then reaps what is left and
+  // removes its cgroup, so nothing outlives the agent.
+  for (const auto& id : running) {
+    containerizer_->signal(id, SIGKILL);
+    containerizer_->destroy(id);
+  }
+  spdlog::info("agent stopped and cleaned up {} tasks", running.size());
+}
+
+}  // namespace berth

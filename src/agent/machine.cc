@@ -1,0 +1,59 @@
+// Detecting the machine's identity and resources.
+#include "agent/machine.h"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace berth {
+
+std::string machine_hostname() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+  return name;
+}
+
+std::string machine_boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+Result<Resources> complete_resources(const Resources& given, const std::string& work_dir) {
+  Resources resources = given;
+  if (given.scalars().count("cpus") == 0) {
+    resources.set_scalar("cpus", std::max(1u, std::thread::hardware_concurrency()));
+  }
+  if (given.scalars().count("mem") == 0) {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    double kib = 0;
+    while (in >> key >> kib) {
+      if (key == "MemTotal:") break;
+      in.ignore(1 << 10, '\n');
+    }
+    double mb = kib / 1024;
+    // Leave the system 1 GB, or half of a small machine, as Mesos does.
+    double reserve = mb >= 2048 ? 1024 : mb / 2;
+    resources.set_scalar("mem", std::max(mb - reserve, 0.0));
+  }
+  if (given.scalars().count("disk") == 0) {
+    struct statvfs info {};
+    if (::statvfs(work_dir.c_str(), &info) != 0) {
+      return errno_error("statvfs " + work_dir, errno);
+    }
+    double mb =
+        static_cast<double>(info.f_bavail) * static_cast<double>(info.f_frsize) / (1024.0 * 1024.0);
+    resources.set_scalar("disk", std::max(mb - std::min(mb / 2, 5120.0), 0.0));
+  }
+  if (given.ports().empty()) resources.set_ports(Ranges({{31000, 32000}}));
+  return resources;
+}
+
+}  // namespace berth

@@ -1,0 +1,162 @@
+// berth: one binary for the master, the agent, the dev cluster and (hidden) the per-task
+// supervisor. Flags follow Mesos' names where a Mesos user would look for them.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <iostream>
+
+#include "agent/agent_server.h"
+#include "agent/linux/supervisor.h"
+#include "cli/dev.h"
+#include "cli/duration_flag.h"
+#include "http/event_loop.h"
+#include "master/master_server.h"
+
+namespace berth {
+namespace {
+
+// Exit codes: 0 clean stop, 1 runtime failure, 2 bad command line.
+constexpr int kFailure = 1;
+constexpr int kBadFlags = 2;
+
+void setup_logging(const std::string& role) {
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [" + role + "] %v");
+}
+
+// Runs `server` on a loop until SIGINT or SIGTERM.
+template <typename Server, typename Options>
+int serve(const std::string& role, Options options) {
+  setup_logging(role);
+  EventLoop loop;
+  Server server(loop, std::move(options));
+  auto started = server.start();
+  if (!started.ok()) {
+    spdlog::error("{} failed to start: {}", role, started.error().message);
+    return kFailure;
+  }
+  loop.on_signals({SIGINT, SIGTERM}, [&](int signal) {
+    spdlog::info("{} stopping on {}", role, ::strsignal(signal));
+    server.stop();
+    loop.stop();
+  });
+  loop.run();
+  return 0;
+}
+
+// Applies a duration flag's text to `target`, or records the error.
+void duration_option(CLI::App* app, const std::string& name, Duration& target,
+                     const std::string& help) {
+  app->add_option_function<std::string>(
+      name,
+      [&target, name](const std::string& text) {
+        auto parsed = parse_duration(text);
+        if (!parsed.ok()) throw CLI::ValidationError(name, parsed.error().message);
+        target = *parsed;
+      },
+      help);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The supervisor runs before anything else is set up: it must start fast and small.
+  if (argc > 1 && std::strcmp(argv[1], "__supervise") == 0) return supervise_main(argc, argv);
+
+  CLI::App app{"Berth: long-running services and their data on a cluster"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "berth 0.1.0");
+
+  MasterOptions master;
+  CLI::App* master_cmd = app.add_subcommand("master", "run the master");
+  master_cmd->add_option("--work_dir,--work-dir", master.work_dir, "where the state lives");
+  master_cmd->add_option("--port", master.port, "agents and /master/state")->capture_default_str();
+  master_cmd->add_option("--http_port,--http-port", master.http_port, "the public API")
+      ->capture_default_str();
+  master_cmd->add_option("--state", master.state, "sqlite or memory")
+      ->check(CLI::IsMember({"sqlite", "memory"}))
+      ->capture_default_str();
+  master_cmd->add_option("--ip,--address", master.address, "address to listen on")
+      ->capture_default_str();
+  master_cmd->add_option("--hostname", master.hostname, "name to advertise");
+  duration_option(master_cmd, "--heartbeat_interval,--heartbeat-interval",
+                  master.core.heartbeat_interval, "agents' heartbeat interval (default 1secs)");
+  master_cmd
+      ->add_option("--max_missed_heartbeats,--max-missed-heartbeats",
+                   master.core.max_missed_heartbeats,
+                   "missed heartbeats before an agent is unreachable")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  duration_option(master_cmd, "--agent_reregister_timeout,--agent-reregister-timeout",
+                  master.core.agent_reregister_timeout,
+                  "after a master restart, how long agents have to come back (default 10secs)");
+
+  AgentOptions agent;
+  std::string resources_text;
+  std::string attributes_text;
+  CLI::App* agent_cmd = app.add_subcommand("agent", "run an agent on this node");
+  agent_cmd->add_option("--master", agent.master, "the master's host:port")->capture_default_str();
+  agent_cmd->add_option("--work_dir,--work-dir", agent.work_dir, "checkpoints and sandboxes")
+      ->capture_default_str();
+  agent_cmd->add_option("--port", agent.port, "the agent's port")->capture_default_str();
+  agent_cmd->add_option("--ip,--address", agent.address, "address to listen on")
+      ->capture_default_str();
+  agent_cmd->add_option("--hostname", agent.hostname, "name to advertise");
+  agent_cmd->add_option("--resources", resources_text,
+                        "e.g. 'cpus:4;mem:8192;disk:40960;ports:[31000-32000]'; the rest is "
+                        "detected");
+  agent_cmd->add_option("--attributes", attributes_text, "e.g. 'disk:ssd;rack:r1'");
+  agent_cmd->add_flag("--cleanup_on_exit,--cleanup-on-exit", agent.cleanup_on_exit,
+                      "kill all tasks when stopped (berth dev)");
+
+  DevOptions dev;
+  CLI::App* dev_cmd = app.add_subcommand("dev", "a master and N agents on this machine");
+  dev_cmd->add_option("--agents", dev.agents, "number of agents")
+      ->check(CLI::Range(1, 50))
+      ->capture_default_str();
+  dev_cmd->add_option("--work_dir,--work-dir", dev.work_dir, "state of the whole cluster")
+      ->capture_default_str();
+  dev_cmd->add_option("--attributes", dev.attributes,
+                      "attributes of each agent in order, once per agent");
+  dev_cmd->add_option("--port", dev.port, "the master's port")->capture_default_str();
+  dev_cmd->add_option("--http_port,--http-port", dev.http_port, "the API port")
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kBadFlags;
+  }
+
+  if (*master_cmd) return serve<MasterServer>("master", master);
+  if (*agent_cmd) {
+    auto resources = Resources::parse(resources_text);
+    if (!resources.ok()) {
+      std::cerr << "berth agent: --resources: " << resources.error().message << "\n";
+      return kBadFlags;
+    }
+    auto attributes = parse_attributes(attributes_text);
+    if (!attributes.ok()) {
+      std::cerr << "berth agent: --attributes: " << attributes.error().message << "\n";
+      return kBadFlags;
+    }
+    agent.resources = *resources;
+    agent.attributes = *attributes;
+    return serve<AgentServer>("agent", agent);
+  }
+  if (*dev_cmd) {
+    setup_logging("dev");
+    auto status = run_dev(dev, argc > 0 ? argv[0] : "berth");
+    if (!status.ok()) {
+      spdlog::error("berth dev: {}", status.error().message);
+      return status.error().code == ErrorCode::kInvalidArgument ? kBadFlags : kFailure;
+    }
+    return 0;
+  }
+  return kBadFlags;
+}
+
+}  // namespace berth
+
+int main(int argc, char** argv) { return berth::main(argc, argv); }

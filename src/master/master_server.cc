@@ -1,0 +1,202 @@
+// The live master: state store, core, agent channel and HTTP routes.
+#include "master/master_server.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "api/agent_protocol.h"
+#include "common/atomic_file.h"
+#include "common/strings.h"
+#include "http/event_loop.h"
+#include "http/http_server.h"
+#include "master/http_agent_channel.h"
+#include "master/http_errors.h"
+#include "master/launch_request_json.h"
+#include "master/state_json.h"
+#include "state/memory_state_store.h"
+#include "state/sqlite_state_store.h"
+
+namespace berth {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+std::string machine_hostname() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+  return name;
+}
+
+// One route: method, exact path or prefix ending in '/', a line of help, the handler.
+struct Route {
+  const char* method;
+  const char* path;
+  bool prefix;
+  const char* help;
+  std::function<void(const HttpRequest&, const Responder&)> handler;
+};
+
+}  // namespace
+
+struct MasterServer::Routes {
+  std::vector<Route> table;
+
+  void dispatch(const HttpRequest& request, const Responder& respond) const {
+    bool path_known = false;
+    for (const auto& route : table) {
+      bool matches =
+          route.prefix ? starts_with(request.path, route.path) : request.path == route.path;
+      if (!matches) continue;
+      path_known = true;
+      if (request.method == route.method) {
+        route.handler(request, respond);
+        return;
+      }
+    }
+    if (path_known) {
+      respond(json_response(405, R"({"message":"Method not allowed"})"));
+      return;
+    }
+    respond(json_response(404, R"({"message":"URI not found"})"));
+  }
+};
+
+MasterServer::MasterServer(EventLoop& loop, MasterOptions options)
+    : loop_(loop), options_(std::move(options)) {}
+
+MasterServer::~MasterServer() { stop(); }
+
+Status MasterServer::start() {
+  if (options_.hostname.empty()) options_.hostname = machine_hostname();
+  if (options_.state == "memory") {
+    store_ = std::make_unique<MemoryStateStore>();
+  } else if (options_.state == "sqlite") {
+    auto made = make_directories(options_.work_dir);
+    if (!made.ok()) return made.error().context("master work dir");
+    if (::access(options_.work_dir.c_str(), W_OK) != 0) {
+      return invalid_argument("master work dir " + options_.work_dir + " is not writable");
+    }
+    auto opened = SqliteStateStore::open(options_.work_dir + "/state.db");
+    if (!opened.ok()) return opened.error();
+    store_ = std::move(opened).value();
+  } else {
+    return invalid_argument("--state must be 'sqlite' or 'memory', not '" + options_.state + "'");
+  }
+
+  channel_ = std::make_unique<HttpAgentChannel>(loop_.clock(), options_.core.poll_timeout);
+  random_ = std::make_unique<Random>(Random::os_seed());
+  core_ = std::make_unique<MasterCore>(options_.core, loop_.clock(), *store_, *channel_, *random_);
+  BERTH_RETURN_IF_ERROR(core_->recover());
+
+  auto routes = std::make_shared<Routes>();
+  MasterCore& core = *core_;
+  HttpAgentChannel& channel = *channel_;
+  MasterIdentity identity{options_.hostname, options_.port, kVersion};
+
+  routes->table = {
+      {"POST", "/agent/v1/register", false, "an agent registers or re-registers",
+       [&core](const HttpRequest& request, const Responder& respond) {
+         auto message = parse_register_agent(request.body);
+         if (!message.ok())
+           return respond(
+               json_response(400, nlohmann::json{{"message", message.error().message}}.dump()));
+         auto reply = core.register_agent(*message);
+         respond(reply.ok() ? json_response(200, to_json(*reply)) : error_response(reply.error()));
+       }},
+      {"POST", "/agent/v1/poll", false, "an agent's long poll for commands (its heartbeat)",
+       [&core, &channel](const HttpRequest& request, const Responder& respond) {
+         auto ref = parse_poll_request(request.body);
+         if (!ref.ok())
+           return respond(
+               json_response(400, nlohmann::json{{"message", ref.error().message}}.dump()));
+         auto alive = core.heartbeat(*ref);
+         if (!alive.ok())
+           return respond(
+               json_response(409, nlohmann::json{{"message", alive.error().message}}.dump()));
+         channel.poll(ref->agent_id, ref->session, respond);
+       }},
+      {"POST", "/agent/v1/status", false, "an agent's status updates; answered with acks",
+       [&core](const HttpRequest& request, const Responder& respond) {
+         auto parsed = parse_status_request(request.body);
+         if (!parsed.ok())
+           return respond(
+               json_response(400, nlohmann::json{{"message", parsed.error().message}}.dump()));
+         auto acks = core.update_status(parsed->first, parsed->second);
+         if (!acks.ok() && acks.error().code == ErrorCode::kNotFound) {
+           return respond(
+               json_response(409, nlohmann::json{{"message", acks.error().message}}.dump()));
+         }
+         respond(acks.ok() ? json_response(200, acks_json(*acks)) : error_response(acks.error()));
+       }},
+      {"GET", "/master/state", false, "the whole cluster state, in Mesos' shape",
+       [&core, identity](const HttpRequest&, const Responder& respond) {
+         respond(json_response(200, master_state_json(core, identity)));
+       }},
+      {"GET", "/master/slaves", false, "the agents, in Mesos' shape",
+       [&core](const HttpRequest&, const Responder& respond) {
+         respond(json_response(200, master_slaves_json(core)));
+       }},
+      {"GET", "/master/tasks", false, "every task the master knows",
+       [&core](const HttpRequest&, const Responder& respond) {
+         respond(json_response(200, master_tasks_json(core)));
+       }},
+      {"POST", "/master/tasks", false, "launch a bare command task",
+       [&core](const HttpRequest& request, const Responder& respond) {
+         HttpResponse rejection;
+         auto launch = parse_launch_request(request.body, rejection);
+         if (!launch) return respond(rejection);
+         auto task = core.launch(*launch);
+         if (!task.ok()) return respond(error_response(task.error()));
+         respond(json_response(201, task_json(core, task->id())));
+       }},
+      {"GET", "/master/tasks/", true, "one task",
+       [&core](const HttpRequest& request, const Responder& respond) {
+         std::string id = request.path.substr(std::string("/master/tasks/").size());
+         std::string body = task_json(core, id);
+         if (body.empty()) {
+           return respond(error_response(not_found("Task '" + id + "' does not exist")));
+         }
+         respond(json_response(200, body));
+       }},
+      {"DELETE", "/master/tasks/", true,
+       "kill a task (SIGTERM, then SIGKILL after its grace period)",
+       [&core](const HttpRequest& request, const Responder& respond) {
+         std::string id = request.path.substr(std::string("/master/tasks/").size());
+         auto status = core.kill(id);
+         if (!status.ok()) return respond(error_response(status.error()));
+         respond(json_response(202, task_json(core, id)));
+       }},
+      {"GET", "/health", false, "200 while the master serves",
+       [](const HttpRequest&, const Responder& respond) {
+         respond(json_response(200, R"({"healthy":true})"));
+       }},
+      {"GET", "/ping", false, "pong",
+       [](const HttpRequest&, const Responder& respond) {
+         respond(HttpResponse{200, "text/plain", "pong", {}});
+       }},
+  };
+  HttpHandler handler = [routes](HttpRequest request, Responder respond) {
+    routes->dispatch(request, respond);
+  };
+
+  agent_server_ = std::make_unique<HttpServer>(loop_, handler);
+  auto port = agent_server_->listen(options_.address, options_.port);
+  if (!port.ok()) return port.error().context("master --port");
+  port_ = *port;
+  api_server_ = std::make_unique<HttpServer>(loop_, handler);
+  auto http_port = api_server_->listen(options_.address, options_.http_port);
+  if (!http_port.ok()) return http_port.error().context("master --http_port");
+  http_port_ = *http_port;
+  spdlog::info("master listening on {}:{} (agents, /master/state) and {}:{} (API)",
+               options_.address, port_, options_.address, http_port_);
+  return {};
+}
+
+void MasterServer::stop() {
+  if (agent_server_) agent_server_->close();
+  if (api_server_) api_server_->close();
+}
+
+}  // namespace berth

@@ -1,0 +1,56 @@
+// MasterServer: the live master. It wires MasterCore to the event loop's clock, the state store
+// and two HTTP servers: the agents' endpoint with the Mesos-style read API (--port, 5050) and the
+// public API (--http_port, 8080; Marathon's v2 API lands there).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "master/master_core.h"
+
+namespace berth {
+
+class EventLoop;
+class HttpAgentChannel;
+class HttpServer;
+class StateStore;
+
+struct MasterOptions {
+  std::string work_dir = "/var/lib/berth/master";
+  std::string address = "0.0.0.0";
+  std::string hostname;  // advertised; defaults to the machine's hostname
+  std::uint16_t port = 5050;
+  std::uint16_t http_port = 8080;
+  std::string state = "sqlite";  // or "memory"
+  MasterConfig core;
+};
+
+class MasterServer {
+ public:
+  MasterServer(EventLoop& loop, MasterOptions options);
+  ~MasterServer();
+
+  // Opens the state, recovers and starts listening. Errors name what failed.
+  Status start();
+  void stop();
+
+  std::uint16_t port() const { return port_; }
+  std::uint16_t http_port() const { return http_port_; }
+
+ private:
+  struct Routes;
+
+  EventLoop& loop_;
+  MasterOptions options_;
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<HttpAgentChannel> channel_;
+  std::unique_ptr<Random> random_;
+  std::unique_ptr<MasterCore> core_;
+  std::unique_ptr<HttpServer> agent_server_;
+  std::unique_ptr<HttpServer> api_server_;
+  std::uint16_t port_ = 0;
+  std::uint16_t http_port_ = 0;
+};
+
+}  // namespace berth
