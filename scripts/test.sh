@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Quick start, step 2: install what is missing, build, and run the whole test suite: unit tests
+# (ctest label unit) then the integration tests against real processes (pytest). Needs root for
+# namespaces, cgroups and mounts. PRESET=asan runs it under AddressSanitizer+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset="${PRESET:-release}"
+scripts/install-deps.sh
+scripts/build.sh "$preset"
+
+echo "== unit and component tests (ctest) =="
+ctest --test-dir "build/$preset" --output-on-failure -j 2
+
+echo "== integration tests (pytest, real processes) =="
+BERTH_BIN="$PWD/build/$preset/bin/berth" /usr/bin/python3 -m pytest -q tests/integration
