@@ -33,21 +33,6 @@ class RecordingChannel : public AgentChannel {
   std::vector<std::pair<std::string, std::string>> closed;
 };
 
-// Fails every commit while `failing` is set, to show that nothing is half-applied.
-class FlakyStore : public StateStore {
- public:
-  Result<std::optional<StoredValue>> get(std::string_view key) override { return inner.get(key); }
-  Result<std::vector<StoredEntry>> list(std::string_view prefix) override {
-    return inner.list(prefix);
-  }
-  Status commit(const std::vector<Mutation>& mutations) override {
-    if (failing) return unavailable("disk on fire");
-    return inner.commit(mutations);
-  }
-  MemoryStateStore inner;
-  bool failing = false;
-};
-
 class MasterCoreTest : public ::testing::Test {
  protected:
   MasterCoreTest() { start_master(); }
@@ -93,7 +78,7 @@ class MasterCoreTest : public ::testing::Test {
 
   MasterConfig config_;
   FakeClock clock_;
-  FlakyStore store_;
+  MemoryStateStore store_;
   RecordingChannel channel_;
   Random random_{42};
   std::unique_ptr<MasterCore> core_;
@@ -173,7 +158,7 @@ TEST_F(MasterCoreTest, NoRoomExplainsWhy) {
 
 TEST_F(MasterCoreTest, FailedCommitChangesNothing) {
   RegisterReply reply = register_agent("node-1");
-  store_.failing = true;
+  store_.fail_next_commits(1);
   LaunchRequest request;
   request.command = "true";
   request.resources = *Resources::parse("cpus:0.1;mem:10");
