@@ -6,6 +6,7 @@
 // only src/http's own .cc files see the io_context (through asio_context.h).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -23,6 +24,10 @@ class EventLoop {
 
   // Runs until stop(). Must be called from one thread only.
   void run();
+  // Runs until `condition` holds (checked after each handler) or `timeout` passes, whichever is
+  // first; returns whether it held. For tests and tools that drive the loop to an event without
+  // sleeping. Also returns early, with the condition's value, after stop().
+  bool run_until(const std::function<bool()>& condition, Duration timeout);
   // Makes run() return. Safe from any thread and from signal watches.
   void stop();
   // Runs `fn` on the loop soon. Safe from any thread.
@@ -40,7 +45,8 @@ class EventLoop {
   void unwatch(std::uint64_t id);
 
   // Runs `work` on a small pool of worker threads (blocking syscalls: mount, mkfs, fsync) and
-  // then `done` on the loop.
+  // then `done` on the loop. Call on the loop; the pool (two threads) starts on first use. Work
+  // still queued when the loop is destroyed is dropped; `done` never runs after that.
   void run_blocking(std::function<void()> work, std::function<void()> done);
 
   struct Impl;

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,5 +38,9 @@ struct HttpResponse {
   // The value of header `name` (case-insensitive) among `headers`, or "".
   std::string header(const std::string& name) const;
 };
+
+// Percent-encodes everything but RFC 3986's unreserved characters, for building a path segment
+// or a query value ("apps/web 1" -> "apps%2Fweb%201").
+std::string percent_encode(std::string_view text);
 
 }  // namespace berth
