@@ -2,16 +2,18 @@
 // the worker pool for blocking calls.
 #include "http/event_loop.h"
 
-#include <boost/asio/executor_work_guard.hpp>
+// Asio comes in through its wrapper first (see there).
+#include "http/asio_context.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"  // as in asio_context.h
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#pragma GCC diagnostic pop
+
 #include <map>
 #include <vector>
-
-#include "http/asio_context.h"
 
 namespace berth {
 namespace asio = boost::asio;

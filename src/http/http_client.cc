@@ -7,22 +7,25 @@
 // anything else: no callback runs after the client is gone.
 #include "http/http_client.h"
 
-#include <sys/socket.h>
+// Asio comes in through its wrapper first (see there).
+#include "http/asio_context.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"  // as in asio_context.h
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#pragma GCC diagnostic pop
+
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cctype>
 #include <deque>
 #include <optional>
 
-#include "http/asio_context.h"
 #include "http/event_loop.h"
 
 namespace berth {
@@ -81,16 +84,19 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
         port(p),
         authority(host + ":" + std::to_string(port)),
         resolver(io_context),
-        socket(io_context),
-        timer(io_context) {}
+        socket(io_context) {}
 
+  // A request from request() until its callback. Its timer runs from the start, so a request
+  // queued behind a slow one still fails on time.
   struct Pending {
+    std::uint64_t id;
     ClientRequest request;
     Callback callback;
-    std::chrono::steady_clock::time_point deadline;
+    std::unique_ptr<asio::steady_timer> timer;
   };
 
   void start_next();
+  void on_deadline(std::uint64_t id);
   void connect();
   void on_connected(const error_code& error);
   void write();
@@ -114,12 +120,12 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   std::string authority;
   tcp::resolver resolver;
   tcp::socket socket;
-  asio::steady_timer timer;
   boost::beast::flat_buffer buffer;
   std::optional<http::response_parser<http::string_body>> parser;
   std::string out;
 
   std::deque<Pending> queue;
+  std::uint64_t next_id = 1;
   bool busy = false;       // the front of the queue is in progress
   bool connected = false;  // `socket` holds a connection that may be reused
   bool reused = false;     // the current attempt runs on a connection an earlier request used
@@ -134,13 +140,6 @@ void HttpClient::Impl::start_next() {
   if (busy || destroyed || queue.empty()) return;
   busy = true;
   retried = false;
-  Pending& front = queue.front();
-  timer.expires_at(front.deadline);
-  timer.async_wait([self = shared_from_this(), s = seq](const error_code& error) {
-    if (error || self->destroyed || s != self->seq) return;
-    const auto timeout = self->queue.front().request.timeout;
-    self->fail("timed out after " + std::to_string(timeout.count()) + " ms");
-  });
   if (connected && peer_closed_idle_connection()) drop_connection();
   if (connected) {
     reused = true;
@@ -148,6 +147,19 @@ void HttpClient::Impl::start_next() {
   } else {
     connect();
   }
+}
+
+void HttpClient::Impl::on_deadline(std::uint64_t id) {
+  auto it = std::find_if(queue.begin(), queue.end(), [id](const Pending& p) { return p.id == id; });
+  if (it == queue.end()) return;
+  const std::string timed_out =
+      "timed out after " + std::to_string(it->request.timeout.count()) + " ms";
+  if (it == queue.begin() && busy) return fail(timed_out);
+  // Still waiting behind earlier requests: the connection is fine and stays.
+  Callback callback = std::move(it->callback);
+  const std::string what = it->request.method + " " + authority + it->request.target;
+  queue.erase(it);
+  callback(unavailable(what + ": " + timed_out + " waiting for earlier requests"));
 }
 
 // A server closes idle kept-alive connections when it likes; peeking (without blocking) shows
@@ -269,7 +281,6 @@ void HttpClient::Impl::drop_connection() {
 // the client; the handler that got here holds the Impl, so checking `destroyed` afterwards is safe.
 void HttpClient::Impl::complete(Result<HttpResponse> result) {
   ++seq;
-  timer.cancel();
   Callback callback = std::move(queue.front().callback);
   queue.pop_front();
   busy = false;
@@ -285,13 +296,18 @@ HttpClient::~HttpClient() {
   impl.destroyed = true;
   impl.queue.clear();
   impl.resolver.cancel();
-  impl.timer.cancel();
   impl.drop_connection();
 }
 
 void HttpClient::request(ClientRequest request, Callback callback) {
-  const auto deadline = std::chrono::steady_clock::now() + request.timeout;
-  impl_->queue.push_back(Impl::Pending{std::move(request), std::move(callback), deadline});
+  Impl& impl = *impl_;
+  const std::uint64_t id = impl.next_id++;
+  auto timer = std::make_unique<asio::steady_timer>(impl.io, request.timeout);
+  timer->async_wait([self = impl_, id](const error_code& error) {
+    if (!error && !self->destroyed) self->on_deadline(id);
+  });
+  impl.queue.push_back(
+      Impl::Pending{id, std::move(request), std::move(callback), std::move(timer)});
   if (impl_->busy) return;
   // Started on the next turn of the loop, so the callback never runs inside request().
   asio::post(impl_->io, [weak = std::weak_ptr<Impl>(impl_)] {

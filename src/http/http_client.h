@@ -21,6 +21,7 @@ struct ClientRequest {
   std::string target = "/";
   std::string body;
   std::string content_type = "application/json";
+  // From request() to the response, time spent queued behind earlier requests included.
   std::chrono::milliseconds timeout{10000};
 };
 

@@ -19,26 +19,28 @@
 // bytes) only to notice that it has gone, which Responder::connected() reports.
 #include "http/http_server.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
+// Asio comes in through its wrapper first (see there).
+#include "http/asio_context.h"
 
-#include <algorithm>
-#include <array>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"  // as in asio_context.h
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#pragma GCC diagnostic pop
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <optional>
 #include <vector>
 
-#include "http/asio_context.h"
 #include "http/event_loop.h"
 #include "http/target.h"
 
@@ -466,9 +468,13 @@ void Connection::answer(HttpResponse response) {
   state_ = State::kWriting;
   if (server_->closed) keep_alive_ = false;
 
+  // 1xx, 204 and 304 responses never carry a body, nor a length for one (RFC 9110 8.6).
+  const bool bodyless = response.status < 200 || response.status == 204 || response.status == 304;
   std::string out = status_line(response.status);
-  if (!response.content_type.empty()) append_header(out, "Content-Type", response.content_type);
-  append_header(out, "Content-Length", std::to_string(response.body.size()));
+  if (!response.content_type.empty() && !(bodyless && response.body.empty())) {
+    append_header(out, "Content-Type", response.content_type);
+  }
+  if (!bodyless) append_header(out, "Content-Length", std::to_string(response.body.size()));
   if (!keep_alive_) {
     append_header(out, "Connection", "close");
   } else if (http10_) {
@@ -478,7 +484,7 @@ void Connection::answer(HttpResponse response) {
     if (!reserved_header(name)) append_header(out, name, value);
   }
   out += "\r\n";
-  if (!head_request_) out += response.body;
+  if (!head_request_ && !bodyless) out += response.body;
   send(std::move(out), keep_alive_ ? AfterWrite::kReadNext : AfterWrite::kLinger);
 }
 

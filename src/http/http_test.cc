@@ -408,6 +408,61 @@ TEST_F(HttpTest, ClientTimeoutIsUnavailable) {
   ASSERT_TRUE(ok.ok()) << ok.error().message;
 }
 
+TEST_F(HttpTest, QueuedRequestTimesOutWhileWaitingWithoutBreakingTheConnection) {
+  std::optional<Responder> held;
+  std::set<std::string> remotes;
+  serve([&](HttpRequest request, Responder respond) {
+    remotes.insert(request.remote);
+    if (request.path == "/slow") {
+      held = respond;
+    } else {
+      respond(HttpResponse{200, "text/plain", "quick", {}});
+    }
+  });
+  HttpClient client(loop_, "127.0.0.1", port_);
+  std::optional<Result<HttpResponse>> slow;
+  std::optional<Result<HttpResponse>> queued;
+  client.request(get("/slow"), [&](Result<HttpResponse> r) { slow.emplace(std::move(r)); });
+  ClientRequest impatient = get("/quick");
+  impatient.timeout = milliseconds(20);
+  client.request(impatient, [&](Result<HttpResponse> r) { queued.emplace(std::move(r)); });
+  ASSERT_TRUE(loop_.run_until([&] { return queued.has_value(); }, seconds(5)));
+  ASSERT_FALSE(queued->ok());
+  EXPECT_EQ(queued->error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(queued->error().message.find("waiting for earlier requests"), std::string::npos);
+  EXPECT_FALSE(slow.has_value());
+
+  // The slow one still completes, and the connection stays in use.
+  ASSERT_TRUE(held.has_value());
+  (*held)(HttpResponse{200, "text/plain", "slow", {}});
+  ASSERT_TRUE(loop_.run_until([&] { return slow.has_value(); }, seconds(5)));
+  ASSERT_TRUE(slow->ok());
+  EXPECT_EQ((*slow)->body, "slow");
+  auto after = call(client, get("/quick"));
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(remotes.size(), 1u);
+}
+
+TEST_F(HttpTest, NoContentAndHeadResponsesCarryNoBody) {
+  serve([](HttpRequest request, Responder respond) {
+    if (request.path == "/deleted") return respond(HttpResponse{204, "application/json", "", {}});
+    respond(HttpResponse{200, "text/plain", "twelve bytes", {}});
+  });
+  HttpClient client(loop_, "127.0.0.1", port_);
+  auto deleted = call(client, {"DELETE", "/deleted"});
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_EQ(deleted->status, 204);
+  EXPECT_EQ(deleted->header("content-length"), "");
+  auto head = call(client, {"HEAD", "/thing"});
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  EXPECT_EQ(head->header("content-length"), "12");
+  EXPECT_EQ(head->body, "");
+  // The connection is still framed correctly afterwards.
+  auto body = call(client, get("/thing"));
+  ASSERT_TRUE(body.ok()) << body.error().message;
+  EXPECT_EQ(body->body, "twelve bytes");
+}
+
 TEST_F(HttpTest, ConnectionRefusedIsUnavailable) {
   serve([](HttpRequest, Responder respond) { respond(HttpResponse{}); });
   const std::uint16_t closed_port = port_;
