@@ -100,9 +100,9 @@ std::string endpoint_text(const tcp::endpoint& endpoint) {
   return host + ":" + std::to_string(endpoint.port());
 }
 
-}  // namespace
-
 class Connection;
+
+}  // namespace
 
 // What every connection shares with its server. Connections hold it by shared_ptr, so a
 // connection whose last handlers run after the server is gone still finds `closed` set and never
@@ -127,6 +127,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::vector<std::weak_ptr<Connection>> connections;
   std::size_t prune_at = 64;
 };
+
+namespace {
 
 // One accepted socket. Kept alive by its pending operations' handlers; Responders and stream
 // handles refer to it weakly.
@@ -157,8 +159,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_stream_listener(std::function<void()> on_closed) {
     on_stream_closed_ = std::move(on_closed);
   }
-
-  asio::io_context& io() { return server_->io; }
 
  private:
   enum class State { kReading, kPending, kWriting, kStreaming, kLingering, kClosed };
@@ -205,6 +205,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, 4096> discard_{};
   asio::steady_timer linger_;
 };
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Responder and ResponseStream.
