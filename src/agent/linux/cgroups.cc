@@ -110,7 +110,8 @@ Result<Cgroups> Cgroups::detect(const std::string& mount) {
     auto available = read_small_file(mount + "/cgroup.controllers");
     if (!available.ok()) return available.error().context("detect cgroup v2");
     std::set<std::string> offered;
-    for (std::string_view name : split(trim(available->value_or("")), ' ')) {
+    const std::string offered_text = available->value_or("");
+    for (std::string_view name : split(trim(offered_text), ' ')) {
       offered.insert(std::string(name));
     }
     Hierarchy unified{mount, {}};
@@ -126,7 +127,8 @@ Result<Cgroups> Cgroups::detect(const std::string& mount) {
   auto mounts = read_small_file("/proc/self/mounts");
   if (!mounts.ok()) return mounts.error().context("detect cgroup v1");
   std::vector<Hierarchy> hierarchies;
-  for (std::string_view line : split(mounts->value_or(""), '\n')) {
+  const std::string table = mounts->value_or("");
+  for (std::string_view line : split(table, '\n')) {
     auto fields = split(line, ' ');
     if (fields.size() < 4 || fields[2] != "cgroup" || !starts_with(fields[1], mount + "/")) {
       continue;

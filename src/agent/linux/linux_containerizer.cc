@@ -75,8 +75,11 @@ void wait_and_reap(pid_t pid, int pidfd, bool is_child) {
   do {
     ready = ::poll(&entry, 1, static_cast<int>(kKillTimeout.count()));
   } while (ready < 0 && errno == EINTR);
-  if (ready == 0)
-    spdlog::warn("supervisor {} still alive {} ms after SIGKILL", pid, kKillTimeout.count());
+  if (ready == 0) {
+    // Stuck in the kernel (a process of its namespace in uninterruptible sleep, say). If it is
+    // our child it stays a zombie until this process exits; nothing else is left to do.
+    spdlog::warn("supervisor {} has not exited after {} ms", pid, kKillTimeout.count());
+  }
   if (is_child) ::waitpid(pid, nullptr, WNOHANG);
 }
 
@@ -163,7 +166,7 @@ Status LinuxContainerizer::launch_supervisor(const ContainerSpec& spec, const Ru
   CloneArgs args{sync[0], options_.supervisor_path.c_str(), argv, envp};
   // The child runs on its own copy of the address space (no CLONE_VM), so this stack can go
   // as soon as clone() returns.
-  auto stack = std::make_unique<char[]>(kCloneStackSize);
+  std::unique_ptr<char[]> stack(new char[kCloneStackSize]);  // not zeroed: 64 KiB per launch
   sigset_t forwarded, previous;
   sigemptyset(&forwarded);
   for (int sig : kForwardedSignals) sigaddset(&forwarded, sig);
@@ -208,21 +211,33 @@ Status LinuxContainerizer::launch_supervisor(const ContainerSpec& spec, const Ru
 }
 
 void LinuxContainerizer::watch(const std::string& task_id, Container container) {
+  container.generation = ++next_generation_;
+  running_[task_id] = container;
+  arm(task_id);
+}
+
+void LinuxContainerizer::arm(const std::string& task_id) {
+  Container& container = running_.at(task_id);
   // The generation tells a stale wake-up (a watch of an earlier container of the same id that
   // fired just before it was replaced) from the current one.
-  container.generation = ++next_generation_;
   std::uint64_t generation = container.generation;
   container.watch = hooks_.watch_readable(
       container.pidfd, [this, task_id, generation] { on_supervisor_exit(task_id, generation); });
-  running_[task_id] = container;
 }
 
 void LinuxContainerizer::on_supervisor_exit(const std::string& task_id, std::uint64_t generation) {
   auto it = running_.find(task_id);
   if (it == running_.end() || it->second.generation != generation) return;
+  hooks_.unwatch(it->second.watch);
+  // A pidfd turns readable only when its process has exited; a loop may also call us when it
+  // cannot poll the descriptor, so make sure before reporting anything.
+  pollfd entry{it->second.pidfd, POLLIN, 0};
+  if (::poll(&entry, 1, 0) == 0) {
+    arm(task_id);
+    return;
+  }
   Container container = it->second;
   running_.erase(it);
-  hooks_.unwatch(container.watch);
   std::optional<int> status;
   if (container.is_child) {
     int raw = 0;

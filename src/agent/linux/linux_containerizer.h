@@ -117,7 +117,9 @@ class LinuxContainerizer final : public Containerizer {
   };
 
   Status launch_supervisor(const ContainerSpec& spec, const RuntimeDir& dir, Container& out);
+  // Starts watching `container`'s pidfd as the running container of `task_id`.
   void watch(const std::string& task_id, Container container);
+  void arm(const std::string& task_id);
   void on_supervisor_exit(const std::string& task_id, std::uint64_t generation);
   // How the container of `task_id` ended, from its exit_status file and its cgroup's OOM
   // counter; `supervisor_status` is the supervisor's wait status when we reaped it ourselves.

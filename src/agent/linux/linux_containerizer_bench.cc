@@ -3,11 +3,14 @@
 // many such cycles per second one agent sustains with many in flight. Prints each figure and
 // how it was obtained.
 //
-//   linux_containerizer_bench [--supervisor PATH] [--runs N]
+//   linux_containerizer_bench [--supervisor PATH] [--runs N] [--dir DIR]
 //
 // PATH defaults to the small test supervisor; pass the berth binary to include its start-up.
+// DIR (default /tmp) holds the runtime directory and the sandboxes: its filesystem matters, as
+// every launch creates and every destroy deletes a handful of files.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +33,21 @@ using namespace std::chrono_literals;
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+// CPU time (user + system) of this process and of its reaped descendants: the supervisors are
+// our children and reap the commands, so a finished cycle is counted whole (kernel threads
+// doing deferred cgroup and namespace teardown are not).
+double cpu_ms() {
+  double total = 0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage usage{};
+    ::getrusage(who, &usage);
+    for (const timeval& t : {usage.ru_utime, usage.ru_stime}) {
+      total += static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+    }
+  }
+  return total;
+}
+
 struct Stats {
   double mean, p50, p90, p99, max;
 };
@@ -47,9 +65,9 @@ void print(const char* what, const Stats& s) {
               s.p50, s.p90, s.p99, s.max);
 }
 
-int run(const std::string& supervisor, int runs) {
-  char pattern[] = "/tmp/berth-containerizer-bench-XXXXXX";
-  if (::mkdtemp(pattern) == nullptr) return 1;
+int run(const std::string& supervisor, int runs, const std::string& dir) {
+  std::string pattern = dir + "/berth-containerizer-bench-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) return 1;
   std::string base = pattern;
   TestEventLoop loop;
   LinuxContainerizer::Options options;
@@ -125,6 +143,7 @@ int run(const std::string& supervisor, int runs) {
   int started = 0;
   int before = exits;
   auto burst_start = Clock::now();
+  double burst_cpu_start = cpu_ms();
   while (exits - before < runs) {
     while (started < runs && started - (exits - before) < 16) {
       if (!containerizer.launch(make_spec("burst-" + std::to_string(started), {"/bin/true"}))
@@ -137,15 +156,18 @@ int run(const std::string& supervisor, int runs) {
     loop.run_until([&] { return exits > seen; }, 5s);
   }
   double burst_s = ms(Clock::now() - burst_start) / 1000;
+  double burst_cpu_ms = (cpu_ms() - burst_cpu_start) / runs;
 
-  std::printf("LinuxContainerizer on %ld cpus, supervisor %s, %d runs each\n",
-              ::sysconf(_SC_NPROCESSORS_ONLN), supervisor.c_str(), runs);
+  std::printf("LinuxContainerizer on %ld cpus, supervisor %s, files in %s, %d runs each\n",
+              ::sysconf(_SC_NPROCESSORS_ONLN), supervisor.c_str(), dir.c_str(), runs);
   std::printf("cgroups %s\n", containerizer.cgroups().describe().c_str());
   print("launch() call (on the agent's loop)", stats(call));
   print("launch request -> command running", stats(running));
   print("launch -> exit reported, `true`, serial", stats(cycle));
   std::printf("%-44s %7.0f launches/s (launch, exit, destroy; 16 in flight)\n",
               "burst throughput, `true`", runs / burst_s);
+  std::printf("%-44s %7.2f ms per launch+exit+destroy (agent, supervisor and command)\n",
+              "burst CPU time, `true`", burst_cpu_ms);
   if (failures > 0) std::printf("%d tasks failed\n", failures);
   (void)remove_tree(base);
   (void)containerizer.cgroups().remove(options.cgroup_root);
@@ -159,9 +181,11 @@ int run(const std::string& supervisor, int runs) {
 int main(int argc, char** argv) {
   std::string supervisor = BERTH_TEST_SUPERVISOR;
   int runs = 100;
+  std::string dir = "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--supervisor") == 0) supervisor = argv[i + 1];
     if (std::strcmp(argv[i], "--runs") == 0) runs = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--dir") == 0) dir = argv[i + 1];
   }
-  return berth::run(supervisor, runs);
+  return berth::run(supervisor, runs, dir);
 }
