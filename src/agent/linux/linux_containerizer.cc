@@ -42,6 +42,7 @@ int pidfd_send_signal(int pidfd, int sig) {
 // async-signal-safe calls (the agent is multi-threaded, and the child a copy of one thread).
 struct CloneArgs {
   int sync_fd;
+  int release_fd;  // the parent's end, which the child must not hold
   const char* path;
   char* const* argv;
   char* const* envp;
@@ -49,6 +50,8 @@ struct CloneArgs {
 
 int supervisor_child(void* raw) {
   const auto* args = static_cast<const CloneArgs*>(raw);
+  // Our copy of the parent's end would keep the pipe open if the parent dies or gives up.
+  ::close(args->release_fd);
   // Held until the parent has moved us into the cgroup and recorded our pid: whatever the
   // supervisor and the command do is then accounted and limited from their first instruction.
   char go = 0;
@@ -163,7 +166,7 @@ Status LinuxContainerizer::launch_supervisor(const ContainerSpec& spec, const Ru
   char* envp[] = {nullptr};
   int sync[2];
   if (::pipe2(sync, O_CLOEXEC) != 0) return errno_error("pipe", errno);
-  CloneArgs args{sync[0], options_.supervisor_path.c_str(), argv, envp};
+  CloneArgs args{sync[0], sync[1], options_.supervisor_path.c_str(), argv, envp};
   // The child runs on its own copy of the address space (no CLONE_VM), so this stack can go
   // as soon as clone() returns.
   std::unique_ptr<char[]> stack(new char[kCloneStackSize]);  // not zeroed: 64 KiB per launch
@@ -180,29 +183,28 @@ Status LinuxContainerizer::launch_supervisor(const ContainerSpec& spec, const Ru
     ::close(sync[1]);
     return errno_error("clone supervisor", clone_errno);
   }
-  // Any failure from here on: closing the pipe unreleased makes the child exit at once.
+  // Any failure from here on: the child is still held, so it has run nothing and can go.
+  int pidfd = -1;
   auto abandon = [&](Error error) -> Status {
+    ::kill(pid, SIGKILL);
     ::close(sync[1]);
+    if (pidfd >= 0) ::close(pidfd);
     ::waitpid(pid, nullptr, 0);
     return error;
   };
+  pidfd = pidfd_open(pid);
+  if (pidfd < 0) return abandon(errno_error("pidfd_open", errno));
+  auto stat = read_proc_stat_of(pidfd);
+  if (!stat) return abandon(internal_error("read /proc stat of pid " + std::to_string(pid)));
   auto added = cgroups_->add_process(cgroup, pid);
   if (!added.ok()) return abandon(added.error());
-  auto stat = read_proc_stat(pid);
-  if (!stat) return abandon(internal_error("read /proc/" + std::to_string(pid) + "/stat"));
   auto recorded = replace_file(dir.pid_path(), encode_supervisor_pid({pid, stat->start_time}));
   if (!recorded.ok()) return abandon(recorded.error());
-  int pidfd = pidfd_open(pid);
-  if (pidfd < 0) return abandon(errno_error("pidfd_open", errno));
   ssize_t released;
   do {
     released = ::write(sync[1], "x", 1);
   } while (released < 0 && errno == EINTR);
-  if (released != 1) {
-    int err = errno;
-    ::close(pidfd);
-    return abandon(errno_error("release supervisor", err));
-  }
+  if (released != 1) return abandon(errno_error("release supervisor", errno));
   ::close(sync[1]);
   out.pid = pid;
   out.pidfd = pidfd;
@@ -312,48 +314,44 @@ std::optional<SupervisorPid> LinuxContainerizer::read_pid(const RuntimeDir& dir)
   return *pid;
 }
 
-bool LinuxContainerizer::adopt(const std::string& task_id, const RuntimeDir& dir) {
+int LinuxContainerizer::open_supervisor(const RuntimeDir& dir) const {
   auto recorded = read_pid(dir);
-  if (!recorded) return false;
-  auto matches = [&](const std::optional<ProcStat>& stat) {
-    return stat && stat->start_time == recorded->start_time;
-  };
-  if (!matches(read_proc_stat(recorded->pid))) return false;
+  if (!recorded) return -1;
   int pidfd = pidfd_open(recorded->pid);
-  if (pidfd < 0) return false;
-  // The pid could have been reused between the check and pidfd_open; the pidfd now pins the
-  // process, so a second look settles it.
-  auto stat = read_proc_stat(recorded->pid);
-  if (!matches(stat)) {
+  if (pidfd < 0) return -1;
+  // The pidfd pins whatever process has the pid now; its start time says whether that is
+  // still the supervisor.
+  auto stat = read_proc_stat_of(pidfd);
+  if (!stat || stat->start_time != recorded->start_time) {
     ::close(pidfd);
-    return false;
+    return -1;
   }
+  return pidfd;
+}
+
+bool LinuxContainerizer::adopt(const std::string& task_id, const RuntimeDir& dir) {
+  int pidfd = open_supervisor(dir);
+  if (pidfd < 0) return false;
   Container container;
-  container.pid = recorded->pid;
+  container.pid = read_pid(dir)->pid;
   container.pidfd = pidfd;
   // A new containerizer in the same process (tests) still has to reap its predecessor's child.
-  container.is_child = stat->parent == ::getpid();
+  container.is_child = is_our_child(pidfd);
   auto text = read_file(dir.spec_path());
   if (text.ok() && text->has_value()) {
     auto spec = decode_spec(**text);
     if (spec.ok()) container.mem_mb = spec->mem_mb;
   }
   watch(task_id, container);
-  spdlog::info("task {}: re-adopted its supervisor, pid {}", task_id, recorded->pid);
+  spdlog::info("task {}: re-adopted its supervisor, pid {}", task_id, container.pid);
   return true;
 }
 
 void LinuxContainerizer::end_supervisor(const RuntimeDir& dir, bool kill) {
-  auto recorded = read_pid(dir);
-  if (!recorded) return;
-  int pidfd = pidfd_open(recorded->pid);
+  int pidfd = open_supervisor(dir);
   if (pidfd < 0) return;
-  // Only if the pid is still the supervisor's; the pidfd pins it while we look.
-  auto stat = read_proc_stat(recorded->pid);
-  if (stat && stat->start_time == recorded->start_time) {
-    if (kill) pidfd_send_signal(pidfd, SIGKILL);
-    wait_and_reap(recorded->pid, pidfd, stat->parent == ::getpid());
-  }
+  if (kill) pidfd_send_signal(pidfd, SIGKILL);
+  wait_and_reap(read_pid(dir)->pid, pidfd, is_our_child(pidfd));
   ::close(pidfd);
 }
 

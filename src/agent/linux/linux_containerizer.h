@@ -126,6 +126,9 @@ class LinuxContainerizer final : public Containerizer {
   ContainerExit collect_exit(const std::string& task_id, std::uint64_t mem_mb,
                              std::optional<int> supervisor_status);
   std::optional<SupervisorPid> read_pid(const RuntimeDir& dir) const;
+  // A pidfd for the supervisor recorded in `dir` if that pid is still it (alive or a zombie);
+  // -1 otherwise.
+  int open_supervisor(const RuntimeDir& dir) const;
   // Adopts the supervisor of `task_id` if its pid file names a live process; false otherwise.
   bool adopt(const std::string& task_id, const RuntimeDir& dir);
   // Waits (bounded) for the unwatched supervisor recorded in `dir` to die, SIGKILLing it first

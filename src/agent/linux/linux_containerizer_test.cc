@@ -4,6 +4,7 @@
 #include "agent/linux/linux_containerizer.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -454,6 +455,62 @@ TEST_F(LinuxContainerizerTest, RecoverReportsSupervisorKilledWhileAway) {
   ContainerExit exit = wait_exit("shot");
   EXPECT_TRUE(exit.kind == Kind::kGone || exit.kind == Kind::kSignaled) << exit.message;
   EXPECT_TRUE(containerizer_->running().empty());
+}
+
+// Regression: an agent in a node's own pid namespace (as the integration tests run it) sees the
+// host's /proc, where its children have other pids. Reading /proc/<pid> with the pid that
+// clone() returned found the wrong process or none, and the launch then hung.
+TEST_F(LinuxContainerizerTest, AgentInItsOwnPidNamespaceWithTheHostsProc) {
+  containerizer_.reset();
+  ContainerSpec exits = spec("exits", "exit 6");
+  ContainerSpec runs = spec("runs", "exec sleep 100");
+  pid_t node = ::fork();
+  ASSERT_GE(node, 0);
+  if (node == 0) {
+    // The node: a new pid namespace whose pid 1 (this child's child) reaps, and an agent in it.
+    if (::unshare(CLONE_NEWPID) != 0) ::_exit(90);
+    pid_t init = ::fork();
+    if (init != 0) {
+      int status = 0;
+      ::waitpid(init, &status, 0);
+      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 91);
+    }
+    pid_t agent = ::fork();
+    if (agent != 0) {
+      int status = 0;
+      while (::waitpid(agent, &status, 0) != agent) {
+      }
+      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 92);
+    }
+    // The agent: every step that fails exits with its own code.
+    TestEventLoop loop;
+    std::map<std::string, ContainerExit> seen;
+    auto make = [&] {
+      auto c = std::make_unique<LinuxContainerizer>(loop.hooks(), options());
+      if (!c->init().ok()) ::_exit(1);
+      c->set_exit_callback([&](ContainerExit exit) { seen[exit.task_id] = exit; });
+      return c;
+    };
+    auto agent_containerizer = make();
+    if (!agent_containerizer->launch(exits).ok()) ::_exit(2);
+    if (!loop.run_until([&] { return seen.count("exits") != 0; }, 10s)) ::_exit(3);
+    if (seen["exits"].kind != Kind::kExited || seen["exits"].code != 6) ::_exit(4);
+    if (!agent_containerizer->launch(runs).ok()) ::_exit(5);
+    agent_containerizer = make();  // a restart: re-adopts through the pid file
+    agent_containerizer->recover({"runs"});
+    if (agent_containerizer->running() != std::vector<std::string>{"runs"}) ::_exit(6);
+    agent_containerizer->signal("runs", SIGKILL);
+    if (!loop.run_until([&] { return seen.count("runs") != 0; }, 10s)) ::_exit(7);
+    if (seen["runs"].signal != SIGKILL) ::_exit(8);
+    agent_containerizer->destroy("runs");
+    agent_containerizer->destroy("exits");
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(node, &status, 0), node);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "the agent in the node failed at step " << WEXITSTATUS(status);
 }
 
 // The same contract on a cgroup v2 hierarchy, where this machine has one: the unified mount of

@@ -2,6 +2,7 @@
 #include "agent/linux/runtime_dir.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -154,9 +155,10 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<ProcStat> read_proc_stat(pid_t pid) {
-  // Read with plain syscalls: this runs on every exit and recovery, and /proc files are small.
-  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+namespace {
+
+// One read of a small /proc file, with plain syscalls: this runs on every launch.
+std::optional<std::string> read_proc_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   char buffer[1024];
@@ -166,7 +168,38 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
   } while (n < 0 && errno == EINTR);
   ::close(fd);
   if (n <= 0) return std::nullopt;
-  return parse_proc_stat(std::string_view(buffer, static_cast<std::size_t>(n)));
+  return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+// P_PIDFD of <linux/wait.h>, which clashes with <sys/wait.h>.
+constexpr int kIdTypePidfd = 3;
+
+}  // namespace
+
+std::optional<ProcStat> read_proc_stat(pid_t pid) {
+  auto text = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) return std::nullopt;
+  return parse_proc_stat(*text);
+}
+
+std::optional<ProcStat> read_proc_stat_of(int pidfd) {
+  auto info = read_proc_file("/proc/self/fdinfo/" + std::to_string(pidfd));
+  if (!info) return std::nullopt;
+  auto at = info->find("\nPid:");
+  if (at == std::string::npos) return std::nullopt;
+  std::string_view rest = std::string_view(*info).substr(at + 5);
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+  pid_t pid = 0;
+  std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+  // -1: the process has exited; 0: /proc's pid namespace cannot see it.
+  if (pid <= 0) return std::nullopt;
+  return read_proc_stat(pid);
+}
+
+bool is_our_child(int pidfd) {
+  siginfo_t info{};
+  return ::waitid(static_cast<idtype_t>(kIdTypePidfd), static_cast<id_t>(pidfd), &info,
+                  WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 
 }  // namespace berth

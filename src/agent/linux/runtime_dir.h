@@ -67,6 +67,12 @@ struct ProcStat {
   std::uint64_t start_time = 0;
 };
 std::optional<ProcStat> read_proc_stat(pid_t pid);
+// The same for the process behind a pidfd. /proc may number processes differently from the
+// caller: an agent in a node's own pid namespace still sees the host's /proc. The pidfd's
+// fdinfo tells the pid that /proc uses, which is the one to look up.
+std::optional<ProcStat> read_proc_stat_of(int pidfd);
+// Whether the process behind `pidfd` is a child of the caller, i.e. ours to reap.
+bool is_our_child(int pidfd);
 // Parses the text of /proc/<pid>/stat, whose second field (the command name, in parentheses)
 // may itself hold spaces and parentheses.
 std::optional<ProcStat> parse_proc_stat(std::string_view text);
