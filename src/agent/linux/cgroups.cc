@@ -148,6 +148,15 @@ Result<Cgroups> Cgroups::detect(const std::string& mount) {
   return Cgroups(Version::kV1, std::move(hierarchies));
 }
 
+Cgroups Cgroups::with_layout(Version version,
+                             std::vector<std::pair<std::string, std::vector<std::string>>> roots) {
+  std::vector<Hierarchy> hierarchies;
+  for (auto& [root, controllers] : roots) {
+    hierarchies.push_back({std::move(root), std::move(controllers)});
+  }
+  return Cgroups(version, std::move(hierarchies));
+}
+
 bool Cgroups::has_controller(const std::string& controller) const {
   return hierarchy_with(controller) != nullptr;
 }
@@ -245,6 +254,9 @@ Status Cgroups::set_limits(const std::string& name, const CgroupLimits& limits) 
         BERTH_RETURN_IF_ERROR(write_small_file(dir + "/memory.limit_in_bytes", bytes));
         if (file_exists(dir + "/memory.memsw.limit_in_bytes")) {
           BERTH_RETURN_IF_ERROR(write_small_file(dir + "/memory.memsw.limit_in_bytes", bytes));
+        } else {
+          // Without swap accounting, keep the cgroup's reclaim from swapping at least.
+          BERTH_RETURN_IF_ERROR(write_small_file(dir + "/memory.swappiness", "0"));
         }
       } else {
         BERTH_RETURN_IF_ERROR(write_small_file(dir + "/memory.max", bytes));

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -34,6 +35,10 @@ class Cgroups {
   // Looks at `mount` (normally /sys/fs/cgroup): v2 if it is a cgroup2 mount, else the v1
   // hierarchies of the controllers Berth uses below it.
   static Result<Cgroups> detect(const std::string& mount = "/sys/fs/cgroup");
+  // A layout given outright: one hierarchy per entry of `roots` (v2: exactly one), each with the
+  // controllers listed for it. For tests on a plain directory tree standing in for the kernel's.
+  static Cgroups with_layout(Version version,
+                             std::vector<std::pair<std::string, std::vector<std::string>>> roots);
 
   Version version() const { return version_; }
   bool has_controller(const std::string& controller) const;
