@@ -314,45 +314,49 @@ std::optional<SupervisorPid> LinuxContainerizer::read_pid(const RuntimeDir& dir)
   return *pid;
 }
 
-int LinuxContainerizer::open_supervisor(const RuntimeDir& dir) const {
+std::optional<LinuxContainerizer::Container> LinuxContainerizer::open_supervisor(
+    const RuntimeDir& dir) const {
   auto recorded = read_pid(dir);
-  if (!recorded) return -1;
+  if (!recorded) return std::nullopt;
   int pidfd = pidfd_open(recorded->pid);
-  if (pidfd < 0) return -1;
+  if (pidfd < 0) return std::nullopt;
   // The pidfd pins whatever process has the pid now; its start time says whether that is
   // still the supervisor.
   auto stat = read_proc_stat_of(pidfd);
   if (!stat || stat->start_time != recorded->start_time) {
     ::close(pidfd);
-    return -1;
+    return std::nullopt;
   }
-  return pidfd;
-}
-
-bool LinuxContainerizer::adopt(const std::string& task_id, const RuntimeDir& dir) {
-  int pidfd = open_supervisor(dir);
-  if (pidfd < 0) return false;
   Container container;
-  container.pid = read_pid(dir)->pid;
+  container.pid = recorded->pid;
   container.pidfd = pidfd;
   // A new containerizer in the same process (tests) still has to reap its predecessor's child.
   container.is_child = is_our_child(pidfd);
+  return container;
+}
+
+std::uint64_t LinuxContainerizer::recorded_mem_mb(const RuntimeDir& dir) const {
   auto text = read_file(dir.spec_path());
-  if (text.ok() && text->has_value()) {
-    auto spec = decode_spec(**text);
-    if (spec.ok()) container.mem_mb = spec->mem_mb;
-  }
-  watch(task_id, container);
-  spdlog::info("task {}: re-adopted its supervisor, pid {}", task_id, container.pid);
+  if (!text.ok() || !text->has_value()) return 0;
+  auto spec = decode_spec(**text);
+  return spec.ok() ? spec->mem_mb : 0;
+}
+
+bool LinuxContainerizer::adopt(const std::string& task_id, const RuntimeDir& dir) {
+  auto container = open_supervisor(dir);
+  if (!container) return false;
+  container->mem_mb = recorded_mem_mb(dir);
+  spdlog::info("task {}: re-adopted its supervisor, pid {}", task_id, container->pid);
+  watch(task_id, *container);
   return true;
 }
 
 void LinuxContainerizer::end_supervisor(const RuntimeDir& dir, bool kill) {
-  int pidfd = open_supervisor(dir);
-  if (pidfd < 0) return;
-  if (kill) pidfd_send_signal(pidfd, SIGKILL);
-  wait_and_reap(read_pid(dir)->pid, pidfd, is_our_child(pidfd));
-  ::close(pidfd);
+  auto container = open_supervisor(dir);
+  if (!container) return;
+  if (kill) pidfd_send_signal(container->pidfd, SIGKILL);
+  wait_and_reap(container->pid, container->pidfd, container->is_child);
+  ::close(container->pidfd);
 }
 
 void LinuxContainerizer::recover(const std::vector<std::string>& task_ids) {
@@ -393,13 +397,7 @@ void LinuxContainerizer::recover(const std::vector<std::string>& task_ids) {
     if (!path_exists(dir.exit_status_path()) && adopt(id, dir)) continue;
     if (path_exists(dir.exit_status_path())) {
       end_supervisor(dir, /*kill=*/false);
-      std::uint64_t mem_mb = 0;
-      auto text = read_file(dir.spec_path());
-      if (text.ok() && text->has_value()) {
-        auto spec = decode_spec(**text);
-        if (spec.ok()) mem_mb = spec->mem_mb;
-      }
-      report(collect_exit(id, mem_mb, std::nullopt));
+      report(collect_exit(id, recorded_mem_mb(dir), std::nullopt));
       continue;
     }
     auto killed = cgroups_->kill_all(cgroup_name(id), kKillTimeout);

@@ -126,9 +126,11 @@ class LinuxContainerizer final : public Containerizer {
   ContainerExit collect_exit(const std::string& task_id, std::uint64_t mem_mb,
                              std::optional<int> supervisor_status);
   std::optional<SupervisorPid> read_pid(const RuntimeDir& dir) const;
-  // A pidfd for the supervisor recorded in `dir` if that pid is still it (alive or a zombie);
-  // -1 otherwise.
-  int open_supervisor(const RuntimeDir& dir) const;
+  // The supervisor recorded in `dir`, with a pidfd, if that pid is still it (alive or a
+  // zombie); not watched yet.
+  std::optional<Container> open_supervisor(const RuntimeDir& dir) const;
+  // The memory limit in spec.json, for the OOM message; 0 if unreadable.
+  std::uint64_t recorded_mem_mb(const RuntimeDir& dir) const;
   // Adopts the supervisor of `task_id` if its pid file names a live process; false otherwise.
   bool adopt(const std::string& task_id, const RuntimeDir& dir);
   // Waits (bounded) for the unwatched supervisor recorded in `dir` to die, SIGKILLing it first
