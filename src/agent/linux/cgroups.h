@@ -1,6 +1,6 @@
 // Cgroups: the cgroup hierarchies that hold the agent's containers, v1 or v2, detected at run
 // time. Both exist in the field: v1 has one hierarchy per controller (cpu, memory, pids, ...,
-// each mounted at <mount>/<controller>, cpu and cpuacct often sharing one), v2 one unified tree
+// mounted below <mount>, cpu and cpuacct often sharing one), v2 one unified tree
 // at <mount> with the controllers enabled per level through cgroup.subtree_control.
 //
 // Cgroups are named relative to the hierarchy roots ("berth/agent-1/t1"); each operation applies
