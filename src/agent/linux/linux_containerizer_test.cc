@@ -453,8 +453,39 @@ TEST_F(LinuxContainerizerTest, RecoverReportsSupervisorKilledWhileAway) {
   containerizer_ = make_containerizer();
   containerizer_->recover({"shot"});
   ContainerExit exit = wait_exit("shot");
-  EXPECT_TRUE(exit.kind == Kind::kGone || exit.kind == Kind::kSignaled) << exit.message;
+  // The kernel emptied the namespace before the supervisor became a zombie: nothing to kill.
+  EXPECT_EQ(exit.kind, Kind::kGone) << exit.message;
   EXPECT_TRUE(containerizer_->running().empty());
+}
+
+TEST_F(LinuxContainerizerTest, RecoverKillsWhatIsLeftInTheCgroupOfAVanishedSupervisor) {
+  ContainerSpec s = spec("leaky", "touch ready; exec sleep 100");
+  launch(s);
+  wait_file(s, "ready");
+  auto pid = decode_supervisor_pid(slurp(containerizer_->runtime_dir("leaky").pid_path()));
+  ASSERT_TRUE(pid.ok());
+  // A process outside the task's pid namespace but in its cgroup, which the namespace's end
+  // does not take along.
+  pid_t stray = ::fork();
+  if (stray == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  auto cgroups = Cgroups::detect(mount_);
+  ASSERT_TRUE(cgroups.ok());
+  ASSERT_TRUE(cgroups->add_process(cgroup_root_ + "/leaky", stray).ok());
+  containerizer_.reset();
+  ::kill(pid->pid, SIGKILL);
+  ::waitpid(pid->pid, nullptr, 0);
+
+  containerizer_ = make_containerizer();
+  containerizer_->recover({"leaky"});
+  int status = 0;
+  ASSERT_EQ(::waitpid(stray, &status, 0), stray);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ContainerExit exit = wait_exit("leaky");
+  EXPECT_EQ(exit.kind, Kind::kSignaled) << exit.message;
+  EXPECT_EQ(exit.signal, SIGKILL);
 }
 
 // Regression: an agent in a node's own pid namespace (as the integration tests run it) sees the
