@@ -42,9 +42,13 @@ TEST(AgentProtocolTest, CommandsRoundTrip) {
 }
 
 TEST(AgentProtocolTest, StatusUpdatesRoundTrip) {
-  StatusUpdate update{
-      "u1", "t1", TaskState::kFailed, "REASON_CONTAINER_LIMITATION_MEMORY", "Memory limit exceeded",
-      42};
+  StatusUpdate update{.uuid = "u1",
+                      .task_id = "t1",
+                      .seq = 7,
+                      .state = TaskState::kFailed,
+                      .reason = "REASON_CONTAINER_LIMITATION_MEMORY",
+                      .message = "Memory limit exceeded",
+                      .timestamp_ms = 42};
   auto parsed = parse_status_request(status_request_json({"a1", "s1"}, {update}));
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   EXPECT_EQ(parsed->first.session, "s1");

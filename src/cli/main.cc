@@ -1,5 +1,6 @@
 // berth: one binary for the master, the agent, the dev cluster and (hidden) the per-task
 // supervisor. Flags follow Mesos' names where a Mesos user would look for them.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -62,6 +63,10 @@ void duration_option(CLI::App* app, const std::string& name, Duration& target,
 int main(int argc, char** argv) {
   // The supervisor runs before anything else is set up: it must start fast and small.
   if (argc > 1 && std::strcmp(argv[1], "__supervise") == 0) return supervise_main(argc, argv);
+
+  // Logs are diagnostics, so they go to stderr like every daemon's; stdout stays for output a
+  // script may read.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("berth"));
 
   CLI::App app{"Berth: long-running services and their data on a cluster"};
   app.require_subcommand(1);
