@@ -8,11 +8,13 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace berth {
 
 // Add a code only when some caller branches on it.
 enum class ErrorCode {
+  kMalformed,        // the request could not be read at all, e.g. invalid JSON (400)
   kInvalidArgument,  // the caller sent something wrong; retrying will not help (422/400)
   kNotFound,         // the named object does not exist (404)
   kConflict,         // the object exists, or changed since it was read (409)
@@ -20,17 +22,38 @@ enum class ErrorCode {
   kInternal,         // everything else: a bug or an environment failure (500)
 };
 
+// One field that failed validation, as Marathon reports it: the path into the request body
+// ("/container/volumes(0)/containerPath", "/" for rules on the whole object) and every rule the
+// value broke there.
+struct FieldError {
+  std::string path;
+  std::vector<std::string> errors;
+
+  bool operator==(const FieldError&) const = default;
+};
+
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  // kInvalidArgument from validation: the fields at fault (Marathon's `details`).
+  std::vector<FieldError> fields;
 
   // Returns this error with `context` prepended: "context: message".
-  Error context(const std::string& prefix) const& { return {code, prefix + ": " + message}; }
-  Error context(const std::string& prefix) && { return {code, prefix + ": " + std::move(message)}; }
+  Error context(const std::string& prefix) const& {
+    return {code, prefix + ": " + message, fields};
+  }
+  Error context(const std::string& prefix) && {
+    return {code, prefix + ": " + std::move(message), std::move(fields)};
+  }
 };
 
 inline Error invalid_argument(std::string message) {
   return {ErrorCode::kInvalidArgument, std::move(message)};
+}
+inline Error malformed(std::string message) { return {ErrorCode::kMalformed, std::move(message)}; }
+// Marathon's 422 "Object is not valid" with the fields at fault.
+inline Error invalid_fields(std::vector<FieldError> fields) {
+  return {ErrorCode::kInvalidArgument, "Object is not valid", std::move(fields)};
 }
 inline Error not_found(std::string message) { return {ErrorCode::kNotFound, std::move(message)}; }
 inline Error conflict(std::string message) { return {ErrorCode::kConflict, std::move(message)}; }

@@ -7,6 +7,8 @@ namespace berth {
 
 int http_status_for(ErrorCode code) {
   switch (code) {
+    case ErrorCode::kMalformed:
+      return 400;
     case ErrorCode::kInvalidArgument:
       return 422;
     case ErrorCode::kNotFound:
@@ -26,8 +28,15 @@ HttpResponse json_response(int status, std::string body) {
 }
 
 HttpResponse error_response(const Error& error) {
-  return json_response(http_status_for(error.code),
-                       nlohmann::json{{"message", error.message}}.dump());
+  nlohmann::json body{{"message", error.message}};
+  if (!error.fields.empty()) {
+    nlohmann::json details = nlohmann::json::array();
+    for (const FieldError& field : error.fields) {
+      details.push_back({{"path", field.path}, {"errors", field.errors}});
+    }
+    body["details"] = std::move(details);
+  }
+  return json_response(http_status_for(error.code), body.dump());
 }
 
 HttpResponse validation_error(const std::string& path, const std::string& message) {
