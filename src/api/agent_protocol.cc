@@ -26,6 +26,7 @@ json spec_to(const TaskSpec& spec) {
   return json{{"task_id", spec.task_id},
               {"name", spec.name},
               {"app_id", spec.app_id},
+              {"app_version", spec.app_version},
               {"shell", spec.shell},
               {"command", spec.command},
               {"arguments", spec.arguments},
@@ -40,6 +41,7 @@ Result<TaskSpec> spec_from(const json& doc) {
   if (spec.task_id.empty()) return invalid_argument("task spec: task_id is empty");
   spec.name = doc.value("name", "");
   spec.app_id = doc.value("app_id", "");
+  spec.app_version = doc.value("app_version", "");
   spec.shell = doc.value("shell", true);
   spec.command = doc.value("command", "");
   spec.arguments = doc.value("arguments", std::vector<std::string>{});

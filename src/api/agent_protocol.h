@@ -30,7 +30,8 @@ namespace berth {
 struct TaskSpec {
   std::string task_id;
   std::string name;
-  std::string app_id;  // empty for bare tasks
+  std::string app_id;       // empty for bare tasks
+  std::string app_version;  // the app version it runs (Marathon timestamp); empty for bare tasks
   bool shell = true;
   std::string command;
   std::vector<std::string> arguments;

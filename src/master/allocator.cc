@@ -44,6 +44,7 @@ Result<Placement> Allocator::place(const AgentRegistry& agents,
     }
   }
   if (best == nullptr) {
+    if (request.refusals != nullptr) *request.refusals = refusals;
     std::string message = agents.size() == 0 ? "no agents are registered" : "no agent fits:";
     for (const auto& [why, count] : refusals) {
       message += " " + std::to_string(count) + (count == 1 ? " agent: " : " agents: ") + why + ";";

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct PlacementRequest {
   // Optional: agents it returns false for are not considered ("does not match constraints").
   std::function<bool(const AgentRecord&)> filter;
   std::string filter_reason = "does not match the placement constraints";
+  // When nothing fits and this is set: how many agents refused for each reason.
+  std::map<std::string, int>* refusals = nullptr;
 };
 
 struct Placement {

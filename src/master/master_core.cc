@@ -147,7 +147,7 @@ void MasterCore::apply_task(TaskRecord task) {
   }
   const std::string id = task.id();
   tasks_.insert_or_assign(id, std::move(task));
-  if (task_listener_) task_listener_(tasks_.at(id));
+  for (const auto& listener : task_listeners_) listener(tasks_.at(id));
 }
 
 Result<RegisterReply> MasterCore::register_agent(const RegisterAgent& message) {
@@ -287,19 +287,28 @@ Result<TaskRecord> MasterCore::launch(const LaunchRequest& request) {
   PlacementRequest placement_request;
   placement_request.resources = request.resources;
   placement_request.port_count = request.port_count;
+  placement_request.fixed_ports = request.fixed_ports;
+  placement_request.refusals = request.refusals;
   if (!request.agent_id.empty() || !request.hostname.empty()) {
     placement_request.filter = [&request](const AgentRecord& agent) {
       return (request.agent_id.empty() || agent.id == request.agent_id) &&
              (request.hostname.empty() || agent.hostname == request.hostname);
     };
     placement_request.filter_reason = "not the requested agent";
+  } else if (request.filter) {
+    placement_request.filter = request.filter;
+    placement_request.filter_reason = request.filter_reason;
   }
   auto placement = place(placement_request);
   if (!placement.ok()) return placement.error().context("launch " + request.name);
   const AgentRecord& agent = *agents_.find(placement->agent_id);
 
   TaskRecord task;
-  task.spec.task_id = new_task_id(request.name);
+  task.spec.task_id = request.task_id.empty() ? new_task_id(request.name) : request.task_id;
+  if (tasks_.count(task.spec.task_id) != 0) {
+    return conflict("launch: task " + task.spec.task_id + " exists already");
+  }
+  task.spec.app_version = request.app_version;
   task.spec.name = request.name;
   task.spec.app_id = request.app_id;
   task.spec.shell = request.shell;
@@ -321,6 +330,7 @@ Result<TaskRecord> MasterCore::launch(const LaunchRequest& request) {
     env["PORTS"] = ports_list;
   }
   if (!request.app_id.empty()) env["MARATHON_APP_ID"] = request.app_id;
+  if (request.complete_spec) request.complete_spec(task.spec, agent);
   task.agent_id = agent.id;
   task.hostname = agent.hostname;
   task.ports = placement->ports;

@@ -50,6 +50,18 @@ struct LaunchRequest {
   std::string agent_id;  // optional: only this agent
   std::string hostname;  // optional: only agents with this hostname
   std::int64_t kill_grace_period_ms = 3000;
+
+  // For schedulers. All optional.
+  std::string task_id;                     // chosen by the caller; default "<name>.<uuid>"
+  std::string app_version;                 // the app version the task runs
+  std::vector<std::uint64_t> fixed_ports;  // these exact host ports, before any `port_count`
+  // Agents it returns false for are refused with `filter_reason` (placement constraints).
+  std::function<bool(const AgentRecord&)> filter;
+  std::string filter_reason = "does not match the placement constraints";
+  // Completes the spec once the agent and ports are chosen (environment, health checks).
+  std::function<void(TaskSpec&, const AgentRecord&)> complete_spec;
+  // When no agent fits: how many agents refused for each reason.
+  std::map<std::string, int>* refusals = nullptr;
 };
 
 class MasterCore {
@@ -80,9 +92,10 @@ class MasterCore {
   const MasterConfig& config() const { return config_; }
   WallTime start_time() const { return start_time_; }
 
-  // Called after every persisted task change (for the event stream and metrics).
+  // Adds a listener called after every persisted task change (the app scheduler, the event
+  // stream, metrics), in the order they were added.
   void on_task_changed(std::function<void(const TaskRecord&)> fn) {
-    task_listener_ = std::move(fn);
+    task_listeners_.push_back(std::move(fn));
   }
 
  private:
@@ -117,7 +130,7 @@ class MasterCore {
   WallTime start_time_;
   TimerId heartbeat_timer_ = 0;
   bool recovered_ = false;
-  std::function<void(const TaskRecord&)> task_listener_;
+  std::vector<std::function<void(const TaskRecord&)>> task_listeners_;
 };
 
 }  // namespace berth
