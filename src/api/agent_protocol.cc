@@ -22,17 +22,148 @@ Result<T> parse_with(std::string_view text, const char* what, Read read) {
   }
 }
 
+// Optional values are written only when set, and read back as unset when absent or null, so
+// that messages from before a field existed still parse.
+template <typename T>
+void put_optional(json& doc, const char* key, const std::optional<T>& value) {
+  if (value) doc[key] = *value;
+}
+
+template <typename T>
+std::optional<T> get_optional(const json& doc, const char* key) {
+  auto it = doc.find(key);
+  if (it == doc.end() || it->is_null()) return std::nullopt;
+  return it->get<T>();
+}
+
+json health_check_to(const HealthCheckSpec& check) {
+  return json{{"kind", to_string(check.kind)},
+              {"port", check.port},
+              {"port_index", check.port_index},
+              {"path", check.path},
+              {"command", check.command},
+              {"grace_period_ms", check.grace_period_ms},
+              {"interval_ms", check.interval_ms},
+              {"timeout_ms", check.timeout_ms},
+              {"delay_ms", check.delay_ms},
+              {"max_consecutive_failures", check.max_consecutive_failures},
+              {"ignore_http1xx", check.ignore_http1xx}};
+}
+
+Result<HealthCheckSpec> health_check_from(const json& doc) {
+  HealthCheckSpec check;
+  auto kind = parse_health_check_protocol(doc.at("kind").get<std::string>());
+  if (!kind) return invalid_argument("health check: unknown kind " + doc.at("kind").dump());
+  check.kind = *kind;
+  check.port = doc.value("port", std::uint16_t{0});
+  check.port_index = doc.value("port_index", std::uint32_t{0});
+  check.path = doc.value("path", "/");
+  check.command = doc.value("command", "");
+  check.grace_period_ms = doc.value("grace_period_ms", check.grace_period_ms);
+  check.interval_ms = doc.value("interval_ms", check.interval_ms);
+  check.timeout_ms = doc.value("timeout_ms", check.timeout_ms);
+  check.delay_ms = doc.value("delay_ms", check.delay_ms);
+  check.max_consecutive_failures =
+      doc.value("max_consecutive_failures", check.max_consecutive_failures);
+  check.ignore_http1xx = doc.value("ignore_http1xx", false);
+  if (check.interval_ms <= 0 || check.timeout_ms <= 0) {
+    return invalid_argument("health check: interval_ms and timeout_ms must be positive");
+  }
+  if (check.kind == HealthCheckKind::kCommand && check.command.empty()) {
+    return invalid_argument("health check: COMMAND without a command");
+  }
+  return check;
+}
+
+json readiness_to(const ReadinessCheckSpec& check) {
+  return json{{"name", check.name},
+              {"https", check.https},
+              {"port", check.port},
+              {"port_index", check.port_index},
+              {"path", check.path},
+              {"interval_ms", check.interval_ms},
+              {"timeout_ms", check.timeout_ms},
+              {"http_status_codes_for_ready", check.http_status_codes_for_ready}};
+}
+
+Result<ReadinessCheckSpec> readiness_from(const json& doc) {
+  ReadinessCheckSpec check;
+  check.name = doc.value("name", check.name);
+  check.https = doc.value("https", false);
+  check.port = doc.value("port", std::uint16_t{0});
+  check.port_index = doc.value("port_index", std::uint32_t{0});
+  check.path = doc.value("path", "/");
+  check.interval_ms = doc.value("interval_ms", check.interval_ms);
+  check.timeout_ms = doc.value("timeout_ms", check.timeout_ms);
+  check.http_status_codes_for_ready =
+      doc.value("http_status_codes_for_ready", check.http_status_codes_for_ready);
+  if (check.interval_ms <= 0 || check.timeout_ms <= 0) {
+    return invalid_argument("readiness check: interval_ms and timeout_ms must be positive");
+  }
+  return check;
+}
+
+json fetch_to(const FetchSpec& fetch) {
+  return json{{"uri", fetch.uri},
+              {"extract", fetch.extract},
+              {"executable", fetch.executable},
+              {"dest_path", fetch.dest_path}};
+}
+
+Result<FetchSpec> fetch_from(const json& doc) {
+  FetchSpec fetch;
+  fetch.uri = doc.at("uri").get<std::string>();
+  if (fetch.uri.empty()) return invalid_argument("fetch: uri is empty");
+  fetch.extract = doc.value("extract", true);
+  fetch.executable = doc.value("executable", false);
+  fetch.dest_path = doc.value("dest_path", "");
+  return fetch;
+}
+
+json health_result_to(const HealthCheckResult& result) {
+  json doc{{"alive", result.alive},
+           {"consecutive_failures", result.consecutive_failures},
+           {"last_failure_cause", result.last_failure_cause}};
+  put_optional(doc, "first_success_ms", result.first_success_ms);
+  put_optional(doc, "last_success_ms", result.last_success_ms);
+  put_optional(doc, "last_failure_ms", result.last_failure_ms);
+  return doc;
+}
+
+HealthCheckResult health_result_from(const json& doc) {
+  HealthCheckResult result;
+  result.alive = doc.value("alive", false);
+  result.consecutive_failures = doc.value("consecutive_failures", std::uint32_t{0});
+  result.first_success_ms = get_optional<std::int64_t>(doc, "first_success_ms");
+  result.last_success_ms = get_optional<std::int64_t>(doc, "last_success_ms");
+  result.last_failure_ms = get_optional<std::int64_t>(doc, "last_failure_ms");
+  result.last_failure_cause = doc.value("last_failure_cause", "");
+  return result;
+}
+
 json spec_to(const TaskSpec& spec) {
-  return json{{"task_id", spec.task_id},
-              {"name", spec.name},
-              {"app_id", spec.app_id},
-              {"app_version", spec.app_version},
-              {"shell", spec.shell},
-              {"command", spec.command},
-              {"arguments", spec.arguments},
-              {"environment", spec.environment},
-              {"resources", resources_to_json(spec.resources)},
-              {"kill_grace_period_ms", spec.kill_grace_period_ms}};
+  json doc{{"task_id", spec.task_id},
+           {"name", spec.name},
+           {"app_id", spec.app_id},
+           {"app_version", spec.app_version},
+           {"shell", spec.shell},
+           {"command", spec.command},
+           {"arguments", spec.arguments},
+           {"environment", spec.environment},
+           {"resources", resources_to_json(spec.resources)},
+           {"kill_grace_period_ms", spec.kill_grace_period_ms}};
+  if (!spec.health_checks.empty()) {
+    json checks = json::array();
+    for (const auto& check : spec.health_checks) checks.push_back(health_check_to(check));
+    doc["health_checks"] = std::move(checks);
+  }
+  if (spec.readiness_check) doc["readiness_check"] = readiness_to(*spec.readiness_check);
+  if (!spec.fetch.empty()) {
+    json fetch = json::array();
+    for (const auto& item : spec.fetch) fetch.push_back(fetch_to(item));
+    doc["fetch"] = std::move(fetch);
+  }
+  return doc;
 }
 
 Result<TaskSpec> spec_from(const json& doc) {
@@ -52,17 +183,40 @@ Result<TaskSpec> spec_from(const json& doc) {
     spec.resources = *resources;
   }
   spec.kill_grace_period_ms = doc.value("kill_grace_period_ms", std::int64_t{3000});
+  for (const auto& item : doc.value("health_checks", json::array())) {
+    auto check = health_check_from(item);
+    if (!check.ok()) return check.error().context("task spec " + spec.task_id);
+    spec.health_checks.push_back(std::move(check).value());
+  }
+  if (auto it = doc.find("readiness_check"); it != doc.end() && !it->is_null()) {
+    auto check = readiness_from(*it);
+    if (!check.ok()) return check.error().context("task spec " + spec.task_id);
+    spec.readiness_check = std::move(check).value();
+  }
+  for (const auto& item : doc.value("fetch", json::array())) {
+    auto fetch = fetch_from(item);
+    if (!fetch.ok()) return fetch.error().context("task spec " + spec.task_id);
+    spec.fetch.push_back(std::move(fetch).value());
+  }
   return spec;
 }
 
 json update_to(const StatusUpdate& update) {
-  return json{{"uuid", update.uuid},
-              {"task_id", update.task_id},
-              {"seq", update.seq},
-              {"state", to_string(update.state)},
-              {"reason", update.reason},
-              {"message", update.message},
-              {"timestamp_ms", update.timestamp_ms}};
+  json doc{{"uuid", update.uuid},
+           {"task_id", update.task_id},
+           {"seq", update.seq},
+           {"state", to_string(update.state)},
+           {"reason", update.reason},
+           {"message", update.message},
+           {"timestamp_ms", update.timestamp_ms}};
+  put_optional(doc, "healthy", update.healthy);
+  if (!update.health_results.empty()) {
+    json results = json::array();
+    for (const auto& result : update.health_results) results.push_back(health_result_to(result));
+    doc["health_results"] = std::move(results);
+  }
+  put_optional(doc, "ready", update.ready);
+  return doc;
 }
 
 Result<StatusUpdate> update_from(const json& doc) {
@@ -76,6 +230,11 @@ Result<StatusUpdate> update_from(const json& doc) {
   update.reason = doc.value("reason", "");
   update.message = doc.value("message", "");
   update.timestamp_ms = doc.value("timestamp_ms", std::int64_t{0});
+  update.healthy = get_optional<bool>(doc, "healthy");
+  for (const auto& item : doc.value("health_results", json::array())) {
+    update.health_results.push_back(health_result_from(item));
+  }
+  update.ready = get_optional<bool>(doc, "ready");
   return update;
 }
 
@@ -84,6 +243,29 @@ SessionRef ref_from(const json& doc) {
 }
 
 }  // namespace
+
+std::string_view to_string(HealthCheckKind kind) {
+  switch (kind) {
+    case HealthCheckKind::kHttp:
+      return "HTTP";
+    case HealthCheckKind::kHttps:
+      return "HTTPS";
+    case HealthCheckKind::kTcp:
+      return "TCP";
+    case HealthCheckKind::kCommand:
+      return "COMMAND";
+  }
+  return "HTTP";
+}
+
+std::optional<HealthCheckKind> parse_health_check_protocol(std::string_view protocol) {
+  if (protocol.starts_with("MESOS_")) protocol.remove_prefix(6);
+  if (protocol == "HTTP") return HealthCheckKind::kHttp;
+  if (protocol == "HTTPS") return HealthCheckKind::kHttps;
+  if (protocol == "TCP") return HealthCheckKind::kTcp;
+  if (protocol == "COMMAND") return HealthCheckKind::kCommand;
+  return std::nullopt;
+}
 
 std::string to_json(const TaskSpec& spec) { return spec_to(spec).dump(); }
 

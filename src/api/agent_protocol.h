@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,64 @@
 #include "common/result.h"
 
 namespace berth {
+
+// What a health check probes. Marathon's and Mesos' protocols map onto four kinds: HTTP and
+// MESOS_HTTP are both kHttp, and so on (parse_health_check_protocol).
+enum class HealthCheckKind { kHttp, kHttps, kTcp, kCommand };
+
+std::string_view to_string(HealthCheckKind kind);  // "HTTP", "HTTPS", "TCP", "COMMAND"
+// "HTTP", "MESOS_HTTP", "HTTPS", "MESOS_HTTPS", "TCP", "MESOS_TCP", "COMMAND".
+std::optional<HealthCheckKind> parse_health_check_protocol(std::string_view protocol);
+
+// One health check of a task, run by its agent (Marathon's healthChecks[i], times resolved to
+// milliseconds). The agent reports results; the master's scheduler decides to kill.
+struct HealthCheckSpec {
+  HealthCheckKind kind = HealthCheckKind::kHttp;
+  // The host port to probe on 127.0.0.1 (HTTP, HTTPS, TCP). 0: the task's port number
+  // `port_index`, read from its PORT<index> variable by the agent.
+  std::uint16_t port = 0;
+  std::uint32_t port_index = 0;
+  std::string path = "/";  // HTTP, HTTPS
+  std::string command;     // COMMAND: run as /bin/sh -c <command>
+  // Failures in this time after the task started are ignored until the first success.
+  std::int64_t grace_period_ms = 300000;
+  std::int64_t interval_ms = 60000;  // from one probe's end to the next probe
+  std::int64_t timeout_ms = 20000;   // a probe that has not answered by then failed
+  // Before the first probe. The Marathon layer puts delaySeconds here for Mesos-level checks
+  // (MESOS_*, COMMAND) and intervalSeconds for Marathon-level ones (HTTP, HTTPS, TCP).
+  std::int64_t delay_ms = 15000;
+  // The master kills the task after this many failures in a row; 0: never.
+  std::uint32_t max_consecutive_failures = 3;
+  bool ignore_http1xx = false;  // 1xx answers leave the result as it was
+
+  bool operator==(const HealthCheckSpec&) const = default;
+};
+
+// Marathon's readiness check: during a deployment a task counts as started once it is ready.
+// Probed over HTTP from the task's start until the first ready answer, then no more.
+struct ReadinessCheckSpec {
+  std::string name = "readinessCheck";
+  bool https = false;
+  std::uint16_t port = 0;  // as in HealthCheckSpec; the master resolves Marathon's portName
+  std::uint32_t port_index = 0;
+  std::string path = "/";
+  std::int64_t interval_ms = 30000;
+  std::int64_t timeout_ms = 10000;
+  std::vector<int> http_status_codes_for_ready = {200};
+
+  bool operator==(const ReadinessCheckSpec&) const = default;
+};
+
+// One URI the agent puts into the sandbox before the task starts (Marathon's fetch[i]). Only
+// file:// URIs and absolute local paths: the agent downloads nothing.
+struct FetchSpec {
+  std::string uri;
+  bool extract = true;      // unpack .tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .txz, .zip
+  bool executable = false;  // chmod +x; an executable is never extracted
+  std::string dest_path;    // relative to the sandbox; empty: the URI's basename
+
+  bool operator==(const FetchSpec&) const = default;
+};
 
 // Everything an agent needs to run a task.
 struct TaskSpec {
@@ -38,7 +97,27 @@ struct TaskSpec {
   std::map<std::string, std::string> environment;
   Resources resources;  // cpus, mem, disk and the host ports it was given
   std::int64_t kill_grace_period_ms = 3000;
+  std::vector<HealthCheckSpec> health_checks;
+  std::optional<ReadinessCheckSpec> readiness_check;
+  std::vector<FetchSpec> fetch;
 };
+
+// The state of one health check of a running task, as Marathon's healthCheckResults[i] shows it.
+// Times are wall-clock milliseconds since the epoch.
+struct HealthCheckResult {
+  bool alive = false;  // the last counted probe succeeded
+  std::uint32_t consecutive_failures = 0;
+  std::optional<std::int64_t> first_success_ms;
+  std::optional<std::int64_t> last_success_ms;
+  std::optional<std::int64_t> last_failure_ms;
+  std::string last_failure_cause;
+
+  bool operator==(const HealthCheckResult&) const = default;
+};
+
+// Mesos' reason on an update that only carries news of a task's health or readiness, with the
+// task's state unchanged.
+inline constexpr char kReasonHealthUpdated[] = "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED";
 
 struct StatusUpdate {
   std::string uuid;  // unique per update; acknowledgements name it
@@ -50,6 +129,11 @@ struct StatusUpdate {
   std::string reason;   // Mesos' reason, e.g. REASON_CONTAINER_LIMITATION_MEMORY
   std::string message;  // for people
   std::int64_t timestamp_ms = 0;
+  // Set on every update of a task with health checks once a result is known: true when every
+  // check is alive, false when any failed (Mesos' TaskStatus.healthy).
+  std::optional<bool> healthy;
+  std::vector<HealthCheckResult> health_results;  // one per TaskSpec::health_checks, in order
+  std::optional<bool> ready;                      // set when the task has a readiness check
 };
 
 // A task an agent still knows about, in its registration.

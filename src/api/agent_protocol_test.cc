@@ -57,6 +57,88 @@ TEST(AgentProtocolTest, StatusUpdatesRoundTrip) {
   EXPECT_EQ(parsed->second[0].seq, 7u);
 }
 
+TEST(AgentProtocolTest, HealthReadinessAndFetchRoundTrip) {
+  TaskSpec spec;
+  spec.task_id = "t1";
+  spec.command = "python3 -m http.server $PORT0";
+  HealthCheckSpec http;
+  http.kind = HealthCheckKind::kHttp;
+  http.port = 31005;
+  http.path = "/ping";
+  http.grace_period_ms = 1000;
+  http.interval_ms = 2000;
+  http.timeout_ms = 500;
+  http.delay_ms = 0;
+  http.max_consecutive_failures = 0;
+  http.ignore_http1xx = true;
+  HealthCheckSpec command;
+  command.kind = HealthCheckKind::kCommand;
+  command.command = "test -f ready";
+  command.port_index = 1;
+  spec.health_checks = {http, command};
+  ReadinessCheckSpec readiness;
+  readiness.port_index = 2;
+  readiness.path = "/ready";
+  readiness.http_status_codes_for_ready = {200, 204};
+  spec.readiness_check = readiness;
+  spec.fetch = {{"file:///tmp/app.tgz", true, false, ""}, {"/usr/bin/env", false, true, "bin/e"}};
+
+  auto parsed = parse_task_spec(to_json(spec));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->health_checks, spec.health_checks);
+  EXPECT_EQ(parsed->readiness_check, spec.readiness_check);
+  EXPECT_EQ(parsed->fetch, spec.fetch);
+}
+
+TEST(AgentProtocolTest, HealthFieldsOfStatusUpdatesRoundTrip) {
+  StatusUpdate update{.uuid = "u1", .task_id = "t1", .seq = 3, .state = TaskState::kRunning};
+  update.reason = kReasonHealthUpdated;
+  update.healthy = false;
+  HealthCheckResult result;
+  result.alive = false;
+  result.consecutive_failures = 2;
+  result.first_success_ms = 1000;
+  result.last_success_ms = 2000;
+  result.last_failure_ms = 3000;
+  result.last_failure_cause = "connection refused";
+  update.health_results = {result, HealthCheckResult{}};
+  update.ready = true;
+  auto parsed = parse_status_update(to_json(update));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->healthy, std::optional<bool>(false));
+  EXPECT_EQ(parsed->health_results, update.health_results);
+  EXPECT_FALSE(parsed->health_results[1].first_success_ms.has_value());
+  EXPECT_EQ(parsed->ready, std::optional<bool>(true));
+}
+
+// Messages written before health checks existed (checkpoints, a master or agent of the previous
+// version) still parse, with every new field unset.
+TEST(AgentProtocolTest, MessagesWithoutHealthFieldsStillParse) {
+  auto update = parse_status_update(
+      R"({"uuid":"u","task_id":"t","seq":1,"state":"TASK_RUNNING","reason":"","message":""})");
+  ASSERT_TRUE(update.ok()) << update.error().message;
+  EXPECT_FALSE(update->healthy.has_value());
+  EXPECT_TRUE(update->health_results.empty());
+  EXPECT_FALSE(update->ready.has_value());
+  auto spec = parse_task_spec(R"({"task_id":"t","command":"true"})");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  EXPECT_TRUE(spec->health_checks.empty());
+  EXPECT_FALSE(spec->readiness_check.has_value());
+  EXPECT_TRUE(spec->fetch.empty());
+  // And an update without health news carries none on the wire.
+  EXPECT_EQ(to_json(*update).find("healthy"), std::string::npos);
+}
+
+TEST(AgentProtocolTest, HealthCheckProtocolsMapToFourKinds) {
+  EXPECT_EQ(parse_health_check_protocol("MESOS_HTTP"), HealthCheckKind::kHttp);
+  EXPECT_EQ(parse_health_check_protocol("HTTPS"), HealthCheckKind::kHttps);
+  EXPECT_EQ(parse_health_check_protocol("MESOS_TCP"), HealthCheckKind::kTcp);
+  EXPECT_EQ(parse_health_check_protocol("COMMAND"), HealthCheckKind::kCommand);
+  EXPECT_FALSE(parse_health_check_protocol("UDP").has_value());
+  auto bad = parse_task_spec(R"({"task_id":"t","health_checks":[{"kind":"COMMAND"}]})");
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(AgentProtocolTest, MalformedMessagesAreErrorsNotCrashes) {
   EXPECT_FALSE(parse_register_agent("{").ok());
   EXPECT_FALSE(parse_register_agent("{\"hostname\":1}").ok());
