@@ -37,20 +37,24 @@ struct Error {
   std::string message;
   // kInvalidArgument from validation: the fields at fault (Marathon's `details`).
   std::vector<FieldError> fields;
+  // kMalformed: Marathon's `details` when it is a plain string (the JSON parser's message).
+  std::string details_text;
 
   // Returns this error with `context` prepended: "context: message".
   Error context(const std::string& prefix) const& {
-    return {code, prefix + ": " + message, fields};
+    return {code, prefix + ": " + message, fields, details_text};
   }
   Error context(const std::string& prefix) && {
-    return {code, prefix + ": " + std::move(message), std::move(fields)};
+    return {code, prefix + ": " + std::move(message), std::move(fields), std::move(details_text)};
   }
 };
 
 inline Error invalid_argument(std::string message) {
   return {ErrorCode::kInvalidArgument, std::move(message)};
 }
-inline Error malformed(std::string message) { return {ErrorCode::kMalformed, std::move(message)}; }
+inline Error malformed(std::string message, std::string details_text = {}) {
+  return {ErrorCode::kMalformed, std::move(message), {}, std::move(details_text)};
+}
 // Marathon's 422 "Object is not valid" with the fields at fault.
 inline Error invalid_fields(std::vector<FieldError> fields) {
   return {ErrorCode::kInvalidArgument, "Object is not valid", std::move(fields)};

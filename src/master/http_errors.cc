@@ -35,6 +35,8 @@ HttpResponse error_response(const Error& error) {
       details.push_back({{"path", field.path}, {"errors", field.errors}});
     }
     body["details"] = std::move(details);
+  } else if (!error.details_text.empty()) {
+    body["details"] = error.details_text;
   }
   return json_response(http_status_for(error.code), body.dump());
 }
