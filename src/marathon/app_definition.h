@@ -53,13 +53,30 @@ struct Network {
   bool operator==(const Network&) const = default;
 };
 
+// external.options of a CSI volume (provider "csi"): a pre-provisioned volume of a plugin.
+struct CsiOptions {
+  std::string plugin_name;
+  // SINGLE_NODE_WRITER | SINGLE_NODE_READER_ONLY | MULTI_NODE_READER_ONLY |
+  // MULTI_NODE_SINGLE_WRITER | MULTI_NODE_MULTI_WRITER
+  std::string access_mode;
+  std::string access_type = "mount";  // mount | block
+  std::optional<std::string> fs_type;
+  std::vector<std::string> mount_flags;
+  std::map<std::string, std::string> node_stage_secret;    // key -> secret name
+  std::map<std::string, std::string> node_publish_secret;  // key -> secret name
+  std::map<std::string, std::string> volume_context;
+
+  bool operator==(const CsiOptions&) const = default;
+};
+
 // external: {name, provider, size, options, shared} (DVDI or CSI).
 struct ExternalVolume {
   std::string name;
-  std::string provider;              // "dvdi" or "csi"
-  std::optional<std::int64_t> size;  // GiB
-  std::map<std::string, std::string> options;
+  std::string provider;                        // "dvdi" or "csi"
+  std::optional<std::int64_t> size;            // GiB
+  std::map<std::string, std::string> options;  // DVDI: "dvdi/driver" -> "rexray", ...
   bool shared = false;
+  std::optional<CsiOptions> csi;  // provider "csi": its structured options (`options` is empty)
 
   bool operator==(const ExternalVolume&) const = default;
 };
@@ -70,6 +87,8 @@ struct PersistentVolume {
   std::int64_t size = 0;      // MiB
   std::optional<std::int64_t> max_size;
   std::optional<std::string> profile_name;
+  // Only ["path", LIKE|UNLIKE, regex] on path/mount volumes: which disk of the agent to use.
+  std::vector<Constraint> constraints;
 
   bool operator==(const PersistentVolume&) const = default;
 };
@@ -225,6 +244,16 @@ struct AppDefinition {
   std::size_t host_port_count() const;
   // True when `other` differs only in `instances` (and version bookkeeping): a pure scale.
   bool differs_only_in_instances(const AppDefinition& other) const;
+};
+
+// A group's own settings. Groups form a tree by their ids; a group's apps are the apps whose id's
+// parent is the group's id. Intermediate groups that nothing declares exist implicitly.
+struct GroupDefinition {
+  std::string id;                         // absolute and canonical: "/prod/db"
+  std::vector<std::string> dependencies;  // absolute ids of apps or groups
+  WallTime version;
+
+  bool operator==(const GroupDefinition&) const = default;
 };
 
 }  // namespace berth::marathon
