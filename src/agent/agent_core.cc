@@ -83,15 +83,24 @@ Outcome outcome_of(const ContainerExit& exit, bool kill_requested) {
 }  // namespace
 
 AgentCore::AgentCore(AgentConfig config, Clock& clock, Containerizer& containerizer,
-                     AgentDisk& disk, MasterLink& link, Random& random)
+                     AgentDisk& disk, MasterLink& link, Random& random, AgentServices services)
     : config_(std::move(config)),
       clock_(clock),
       containerizer_(containerizer),
       disk_(disk),
       link_(link),
       random_(random),
+      services_(services),
+      self_(std::make_shared<AgentCore*>(this)),
       register_delay_(config_.register_backoff),
-      status_delay_(config_.status_retry) {}
+      status_delay_(config_.status_retry) {
+  if (services_.prober != nullptr) {
+    health_ = std::make_unique<HealthMonitor>(
+        clock_, *services_.prober, [this](const std::string& task_id, const std::string& what) {
+          on_health_changed(task_id, what);
+        });
+  }
+}
 
 AgentCore::~AgentCore() {
   for (TimerId id : {register_timer_, status_timer_}) {
@@ -135,9 +144,14 @@ Status AgentCore::start() {
       (void)transition(it->second, TaskState::kRunning, "", "Re-adopted after agent restart");
     }
   }
+  const auto running = containerizer_.running();
   for (auto& [id, task] : tasks_) {
     if (task.kill_requested && !is_terminal(task.state)) {
       containerizer_.signal(id, SIGKILL);
+    } else if (health_ && task.state == TaskState::kRunning &&
+               std::find(running.begin(), running.end(), id) != running.end()) {
+      // Health starts over: counters and the grace period run from now.
+      health_->start(task.spec);
     }
   }
   spdlog::info("agent recovered {} tasks ({} running)", tasks_.size(),
@@ -245,6 +259,46 @@ void AgentCore::launch(const TaskSpec& received) {
     return;
   }
 
+  if (task.spec.fetch.empty()) {
+    start_container(task);
+    return;
+  }
+  if (services_.fetcher == nullptr) {
+    (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
+                     "Failed to launch container: this agent cannot fetch URIs");
+    return;
+  }
+  // The STARTING checkpoint is on disk: a crash while fetching ends the task as gone.
+  std::weak_ptr<AgentCore*> weak = self_;
+  services_.fetcher->fetch(task.spec.fetch, *sandbox,
+                           [weak, task_id = task.spec.task_id](Status fetched) {
+                             if (auto self = weak.lock()) (*self)->on_fetched(task_id, fetched);
+                           });
+}
+
+void AgentCore::on_fetched(const std::string& task_id, const Status& fetched) {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end() || is_terminal(it->second.state)) return;
+  Task& task = it->second;
+  if (task.kill_requested) {
+    if (task.kill_timer != 0) {
+      clock_.cancel(task.kill_timer);
+      task.kill_timer = 0;
+    }
+    (void)transition(task, TaskState::kKilled, "", "Task killed before it started");
+    return;
+  }
+  if (!fetched.ok()) {
+    spdlog::warn("task {}: {}", task_id, fetched.error().message);
+    // Mesos' words and reason for a fetch that failed.
+    (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
+                     "Failed to launch container: " + fetched.error().message);
+    return;
+  }
+  start_container(task);
+}
+
+void AgentCore::start_container(Task& task) {
   ContainerSpec spec;
   spec.task_id = task.spec.task_id;
   spec.shell = task.spec.shell;
@@ -253,7 +307,7 @@ void AgentCore::launch(const TaskSpec& received) {
   spec.environment = task.spec.environment;
   spec.cpus = task.spec.resources.cpus();
   spec.mem_mb = static_cast<std::uint64_t>(task.spec.resources.mem());
-  spec.sandbox_dir = *sandbox;
+  spec.sandbox_dir = task.spec.environment["MESOS_SANDBOX"];
   auto launched = containerizer_.launch(spec);
   if (!launched.ok()) {
     spdlog::warn("task {} failed to launch: {}", spec.task_id, launched.error().message);
@@ -262,6 +316,8 @@ void AgentCore::launch(const TaskSpec& received) {
     containerizer_.destroy(spec.task_id);
     return;
   }
+  // Before the RUNNING update, so that it already says "no result yet" / "not ready".
+  if (health_) health_->start(task.spec);
   (void)transition(task, TaskState::kRunning, "", "");
 }
 
@@ -279,6 +335,7 @@ void AgentCore::kill(const std::string& task_id, std::int64_t grace_period_ms) {
   Task& task = it->second;
   if (is_terminal(task.state) || task.kill_requested) return;
   task.kill_requested = true;
+  stop_health(task_id);
   if (!transition(task, TaskState::kKilling, "", "").ok()) return;
   if (grace_period_ms <= 0) {
     containerizer_.signal(task_id, SIGKILL);
@@ -300,6 +357,7 @@ void AgentCore::on_exit(const ContainerExit& exit) {
     return;
   }
   Task& task = it->second;
+  stop_health(exit.task_id);
   if (task.kill_timer != 0) {
     clock_.cancel(task.kill_timer);
     task.kill_timer = 0;
@@ -314,7 +372,8 @@ void AgentCore::on_exit(const ContainerExit& exit) {
   containerizer_.destroy(exit.task_id);
 }
 
-Status AgentCore::transition(Task& task, TaskState state, std::string reason, std::string message) {
+StatusUpdate AgentCore::make_update(Task& task, TaskState state, std::string reason,
+                                    std::string message) {
   StatusUpdate update;
   update.uuid = random_.uuid();
   update.task_id = task.spec.task_id;
@@ -325,6 +384,39 @@ Status AgentCore::transition(Task& task, TaskState state, std::string reason, st
   update.timestamp_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch())
           .count();
+  if (health_ && health_->watching(task.spec.task_id)) {
+    TaskHealth health = health_->health(task.spec.task_id);
+    update.healthy = health.healthy;
+    update.health_results = std::move(health.results);
+    update.ready = health.ready;
+  }
+  return update;
+}
+
+void AgentCore::stop_health(const std::string& task_id) {
+  if (health_) health_->stop(task_id);
+}
+
+void AgentCore::on_health_changed(const std::string& task_id, const std::string& what) {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) return;
+  Task& task = it->second;
+  if (task.state != TaskState::kRunning || task.kill_requested) return;
+  spdlog::info("task {}: {}", task_id, what);
+  // The newest health update says all that an older unacknowledged one did.
+  std::erase_if(task.pending,
+                [](const StatusUpdate& update) { return update.reason == kReasonHealthUpdated; });
+  task.pending.push_back(make_update(task, task.state, kReasonHealthUpdated, what));
+  auto status = checkpoint(task);
+  if (!status.ok()) {
+    spdlog::error("task {}: {}", task_id, status.error().message);
+    return;
+  }
+  flush_updates();
+}
+
+Status AgentCore::transition(Task& task, TaskState state, std::string reason, std::string message) {
+  StatusUpdate update = make_update(task, state, std::move(reason), std::move(message));
   task.state = state;
   task.pending.push_back(std::move(update));
   auto status = checkpoint(task);

@@ -6,23 +6,33 @@
 //
 // Task lifecycle on the agent:
 //
-//   LAUNCH --checkpoint--> STARTING --containerizer.launch--> RUNNING --exit--> FINISHED/FAILED
-//                              |                                 |
-//                              +--launch failed--> FAILED        +--KILL--> KILLING --exit-->
-//                              KILLED
+//   LAUNCH --checkpoint--> STARTING --[fetch]--containerizer.launch--> RUNNING --exit-->
+//                              |                                          |     FINISHED/FAILED
+//                              +--fetch or launch failed--> FAILED        +--KILL--> KILLING
+//                              +--KILL during fetch--> KILLING --fetched--> KILLED    --exit-->
+//                                                                                     KILLED
 //
 // A terminal task's checkpoint is removed once its last update is acknowledged.
+//
+// While a task runs, a HealthMonitor probes its health and readiness checks; each change goes to
+// the master as an update with the same state and reason REASON_TASK_HEALTH_CHECK_STATUS_UPDATED
+// (an unacknowledged older one of those is replaced, so a flapping check cannot pile them up).
+// Every update of such a task carries its current health. Killing on health is the master's call.
 //
 // Threading: one event loop; callbacks from the containerizer, the link and the clock run on it.
 #pragma once
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/agent_disk.h"
 #include "agent/containerizer.h"
+#include "agent/fetcher.h"
+#include "agent/health_monitor.h"
+#include "agent/health_prober.h"
 #include "agent/master_link.h"
 #include "api/agent_protocol.h"
 #include "common/clock.h"
@@ -44,10 +54,17 @@ struct AgentConfig {
   Duration status_retry_max = std::chrono::seconds(5);
 };
 
+// Optional collaborators. Without a prober, health and readiness checks are not run; without a
+// fetcher, a task with URIs to fetch fails.
+struct AgentServices {
+  HealthProber* prober = nullptr;
+  Fetcher* fetcher = nullptr;
+};
+
 class AgentCore {
  public:
   AgentCore(AgentConfig config, Clock& clock, Containerizer& containerizer, AgentDisk& disk,
-            MasterLink& link, Random& random);
+            MasterLink& link, Random& random, AgentServices services = {});
   ~AgentCore();
 
   // Reads the checkpoints, re-adopts containers, then registers with the master.
@@ -73,12 +90,18 @@ class AgentCore {
   void on_session_lost(const Error& error);
   void handle(std::vector<AgentCommand> commands);
   void launch(const TaskSpec& spec);
+  void on_fetched(const std::string& task_id, const Status& fetched);
+  void start_container(Task& task);
   void kill(const std::string& task_id, std::int64_t grace_period_ms);
   void on_exit(const ContainerExit& exit);
 
   // Records `state` for `task`, queues its update and checkpoints, in that order; the caller
   // performs the side effect only after this returns ok.
   Status transition(Task& task, TaskState state, std::string reason, std::string message);
+  // Queues a health-only update (same state) for a running task.
+  void on_health_changed(const std::string& task_id, const std::string& what);
+  StatusUpdate make_update(Task& task, TaskState state, std::string reason, std::string message);
+  void stop_health(const std::string& task_id);
   Status checkpoint(const Task& task);
   void flush_updates();
   void on_acks(const std::vector<std::string>& acks);
@@ -89,6 +112,11 @@ class AgentCore {
   AgentDisk& disk_;
   MasterLink& link_;
   Random& random_;
+  AgentServices services_;
+  std::unique_ptr<HealthMonitor> health_;
+  // Callbacks handed to the fetcher hold a weak copy, so one arriving after the core is gone
+  // does nothing.
+  std::shared_ptr<AgentCore*> self_;
 
   std::string agent_id_;
   std::string session_;

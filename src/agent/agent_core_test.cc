@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "agent/fake_containerizer.h"
+#include "agent/fake_health_prober.h"
 #include "common/fake_clock.h"
 
 namespace berth {
@@ -76,6 +77,23 @@ class ScriptedLink : public MasterLink {
   std::function<void(const Error&)> on_lost;
 };
 
+// A fetcher that finishes when the test says so.
+class FakeFetcher : public Fetcher {
+ public:
+  void fetch(const std::vector<FetchSpec>& uris, const std::string& sandbox_dir,
+             std::function<void(Status)> done) override {
+    calls.emplace_back(uris, sandbox_dir);
+    pending.push_back(std::move(done));
+  }
+  void finish(Status status) {
+    auto done = std::move(pending.front());
+    pending.erase(pending.begin());
+    done(std::move(status));
+  }
+  std::vector<std::pair<std::vector<FetchSpec>, std::string>> calls;
+  std::vector<std::function<void(Status)>> pending;
+};
+
 class AgentCoreTest : public ::testing::Test {
  protected:
   AgentCoreTest() {
@@ -85,7 +103,8 @@ class AgentCoreTest : public ::testing::Test {
 
   void start_agent() {
     link_ = std::make_unique<ScriptedLink>();
-    core_ = std::make_unique<AgentCore>(config_, clock_, containerizer_, disk_, *link_, random_);
+    core_ = std::make_unique<AgentCore>(config_, clock_, containerizer_, disk_, *link_, random_,
+                                        AgentServices{&prober_, &fetcher_});
     ASSERT_TRUE(core_->start().ok());
   }
 
@@ -105,11 +124,26 @@ class AgentCoreTest : public ::testing::Test {
 
   TaskState last_sent_state() { return link_->sent.back().back().state; }
 
+  TaskSpec checked_spec(const std::string& id) {
+    TaskSpec task = spec(id);
+    HealthCheckSpec check;
+    check.kind = HealthCheckKind::kTcp;
+    check.port = 31000;
+    check.grace_period_ms = 0;
+    check.delay_ms = 1000;
+    check.interval_ms = 2000;
+    check.timeout_ms = 500;
+    task.health_checks = {check};
+    return task;
+  }
+
   AgentConfig config_;
   FakeClock clock_;
   FakeContainerizer containerizer_;
   MemoryAgentDisk disk_;
   Random random_{7};
+  FakeHealthProber prober_;
+  FakeFetcher fetcher_;
   std::unique_ptr<ScriptedLink> link_;
   std::unique_ptr<AgentCore> core_;
 };
@@ -269,6 +303,140 @@ TEST_F(AgentCoreTest, RepeatedLaunchIsIgnored) {
   start_registered();
   link_->on_commands({AgentCommand::launch(spec("t1")), AgentCommand::launch(spec("t1"))});
   EXPECT_EQ(containerizer_.launched.size(), 1u);
+}
+
+TEST_F(AgentCoreTest, HealthChangesAreReportedAsUpdatesWithTheSameState) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(checked_spec("t1"))});
+  const StatusUpdate running = link_->sent.back().back();
+  EXPECT_EQ(running.state, TaskState::kRunning);
+  ASSERT_EQ(running.health_results.size(), 1u) << "RUNNING already carries the checks";
+  EXPECT_FALSE(running.healthy.has_value());
+  link_->ack_all();
+
+  clock_.advance(milliseconds(1000));
+  ASSERT_EQ(prober_.pending.size(), 1u);
+  EXPECT_EQ(prober_.pending[0].first.port, 31000);
+  prober_.answer(FakeHealthProber::connected());
+  StatusUpdate healthy = link_->sent.back().back();
+  EXPECT_EQ(healthy.state, TaskState::kRunning);
+  EXPECT_EQ(healthy.reason, kReasonHealthUpdated);
+  EXPECT_EQ(healthy.healthy, std::optional<bool>(true));
+  EXPECT_GT(healthy.seq, running.seq);
+  link_->ack_all();
+
+  clock_.advance(milliseconds(2000));
+  prober_.answer(FakeHealthProber::refused());
+  StatusUpdate failed = link_->sent.back().back();
+  EXPECT_EQ(failed.healthy, std::optional<bool>(false));
+  EXPECT_EQ(failed.health_results[0].consecutive_failures, 1u);
+  EXPECT_EQ(failed.health_results[0].last_failure_cause, "connection refused");
+  EXPECT_EQ(failed.message,
+            "health check 0 (TCP) failed: connection refused; 1 consecutive failure");
+  // The health update is checkpointed like any other.
+  EXPECT_NE(disk_.checkpoints["tasks/t1"].find(kReasonHealthUpdated), std::string::npos);
+}
+
+TEST_F(AgentCoreTest, AnUnacknowledgedHealthUpdateIsReplacedByTheNext) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(checked_spec("t1"))});  // RUNNING in flight
+  for (int i = 0; i < 3; ++i) {
+    clock_.advance(milliseconds(i == 0 ? 1000 : 2000));
+    prober_.answer(FakeHealthProber::refused());
+  }
+  EXPECT_EQ(core_->pending_updates(), 2u) << "RUNNING and only the newest health update";
+  link_->ack_all();
+  ASSERT_EQ(link_->sent.back().size(), 1u);
+  EXPECT_EQ(link_->sent.back()[0].health_results[0].consecutive_failures, 3u);
+  link_->ack_all();
+  EXPECT_EQ(core_->pending_updates(), 0u);
+}
+
+TEST_F(AgentCoreTest, KillStopsHealthChecksAndTheAgentNeverKillsOnHealthByItself) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(checked_spec("t1"))});
+  link_->ack_all();
+  for (int i = 0; i < 10; ++i) {
+    clock_.advance(milliseconds(i == 0 ? 1000 : 2000));
+    prober_.answer(FakeHealthProber::refused());
+    link_->ack_until_idle();
+  }
+  EXPECT_TRUE(containerizer_.signals.empty()) << "killing is the master's decision";
+  EXPECT_EQ(link_->last_for("t1").health_results[0].consecutive_failures, 10u);
+  link_->on_commands({AgentCommand::kill("t1", 2000)});
+  const auto probes = prober_.requests.size();
+  clock_.advance(milliseconds(10000));
+  EXPECT_EQ(prober_.requests.size(), probes);
+}
+
+TEST_F(AgentCoreTest, HealthChecksStartOverAfterAnAgentRestart) {
+  start_registered();
+  link_->on_commands({AgentCommand::launch(checked_spec("t1"))});
+  link_->ack_all();
+  core_.reset();
+  start_agent();
+  link_->accept("agent-1", "s2");
+  clock_.advance(milliseconds(1000));
+  ASSERT_EQ(prober_.pending.size(), 1u);
+  prober_.answer(FakeHealthProber::connected());
+  link_->ack_until_idle();
+  EXPECT_EQ(link_->last_for("t1").healthy, std::optional<bool>(true));
+}
+
+TEST_F(AgentCoreTest, UrisAreFetchedIntoTheSandboxBeforeTheLaunch) {
+  start_registered();
+  TaskSpec task = spec("t1");
+  task.fetch = {{"file:///srv/app.tgz", true, false, ""}};
+  link_->on_commands({AgentCommand::launch(task)});
+  EXPECT_TRUE(containerizer_.launched.empty());
+  ASSERT_EQ(fetcher_.calls.size(), 1u);
+  EXPECT_EQ(fetcher_.calls[0].second, "/sandboxes/t1");
+  EXPECT_EQ(fetcher_.calls[0].first[0].uri, "file:///srv/app.tgz");
+  EXPECT_NE(disk_.checkpoints["tasks/t1"].find("TASK_STARTING"), std::string::npos)
+      << "checkpointed before the fetch";
+  fetcher_.finish({});
+  EXPECT_TRUE(containerizer_.launched.count("t1"));
+  EXPECT_EQ(containerizer_.launched["t1"].sandbox_dir, "/sandboxes/t1");
+  EXPECT_EQ(last_sent_state(), TaskState::kRunning);
+}
+
+TEST_F(AgentCoreTest, AFailedFetchFailsTheTaskAsMesosDoes) {
+  start_registered();
+  TaskSpec task = spec("t1");
+  task.fetch = {{"http://example.com/app.tgz", true, false, ""}};
+  link_->on_commands({AgentCommand::launch(task)});
+  fetcher_.finish(invalid_argument("Failed to fetch 'http://example.com/app.tgz': no downloads"));
+  EXPECT_TRUE(containerizer_.launched.empty());
+  const StatusUpdate failed = link_->sent.back().back();
+  EXPECT_EQ(failed.state, TaskState::kFailed);
+  EXPECT_EQ(failed.reason, "REASON_CONTAINER_LAUNCH_FAILED");
+  EXPECT_EQ(failed.message,
+            "Failed to launch container: Failed to fetch 'http://example.com/app.tgz': "
+            "no downloads");
+}
+
+TEST_F(AgentCoreTest, AKillDuringTheFetchEndsTheTaskWithoutLaunchingIt) {
+  start_registered();
+  TaskSpec task = spec("t1");
+  task.fetch = {{"/srv/big.tar", true, false, ""}};
+  link_->on_commands({AgentCommand::launch(task)});
+  link_->on_commands({AgentCommand::kill("t1", 2000)});
+  fetcher_.finish({});
+  link_->ack_until_idle();
+  EXPECT_TRUE(containerizer_.launched.empty());
+  EXPECT_EQ(link_->last_for("t1").state, TaskState::kKilled);
+  clock_.advance(milliseconds(5000));
+  EXPECT_EQ(clock_.pending_timers(), 0u) << "the kill's SIGKILL timer is gone";
+}
+
+TEST_F(AgentCoreTest, AFetchAnsweringAfterTheAgentIsGoneIsHarmless) {
+  start_registered();
+  TaskSpec task = spec("t1");
+  task.fetch = {{"/srv/app", false, true, ""}};
+  link_->on_commands({AgentCommand::launch(task)});
+  core_.reset();
+  fetcher_.finish({});
+  EXPECT_TRUE(containerizer_.launched.empty());
 }
 
 }  // namespace
