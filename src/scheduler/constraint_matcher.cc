@@ -1,0 +1,485 @@
+// Placement constraints: validation, the per-agent check and the scale-down choice.
+#include "scheduler/constraint_matcher.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <regex>
+#include <set>
+#include <tuple>
+
+#include "common/strings.h"
+
+namespace berth::scheduler {
+
+using marathon::Constraint;
+using Op = marathon::Constraint::Operator;
+
+struct ConstraintMatcher::Pattern {
+  std::regex regex;
+};
+
+struct ConstraintMatcher::FieldValue {
+  std::string text;
+  std::optional<double> scalar;
+};
+
+namespace {
+
+std::string_view operator_name(Op op) {
+  switch (op) {
+    case Op::kUnique:
+      return "UNIQUE";
+    case Op::kCluster:
+      return "CLUSTER";
+    case Op::kGroupBy:
+      return "GROUP_BY";
+    case Op::kLike:
+      return "LIKE";
+    case Op::kUnlike:
+      return "UNLIKE";
+    case Op::kMaxPer:
+      return "MAX_PER";
+    case Op::kIs:
+      return "IS";
+  }
+  return "UNKNOWN";
+}
+
+// Scalars compare at Mesos' precision of 0.001.
+std::int64_t thousandths(double value) { return std::llround(value * 1000.0); }
+
+std::string format_scalar(double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.3f", static_cast<double>(thousandths(value)) / 1000.0);
+  std::string text = buffer;
+  while (!text.empty() && text.back() == '0') text.pop_back();
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  if (text == "-0") text = "0";
+  return text;
+}
+
+std::string canonical_ranges(std::string_view text) {
+  auto ranges = Ranges::parse(text);
+  if (!ranges.ok()) return std::string(text);
+  std::string out = "[";
+  for (std::size_t i = 0; i < ranges->intervals().size(); ++i) {
+    if (i > 0) out += ",";
+    const auto& [low, high] = ranges->intervals()[i];
+    out += std::to_string(low) + "-" + std::to_string(high);
+  }
+  return out + "]";
+}
+
+std::string canonical_set(std::string_view text) {
+  text = trim(text);
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return std::string(text);
+  std::vector<std::string> items;
+  std::string_view inner = trim(text.substr(1, text.size() - 2));
+  if (!inner.empty()) {
+    for (std::string_view item : split(inner, ',')) items.emplace_back(trim(item));
+  }
+  std::sort(items.begin(), items.end());
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ",";
+    out += items[i];
+  }
+  return out + "}";
+}
+
+// A constraint value written in the same canonical form as attribute values, so that
+// ["ports", "IS", "[1-2, 3-5]"] equals the attribute ports:[1-5].
+std::string canonical_constraint_value(std::string_view text) {
+  std::string_view trimmed = trim(text);
+  if (!trimmed.empty() && trimmed.front() == '[') return canonical_ranges(trimmed);
+  if (!trimmed.empty() && trimmed.front() == '{') return canonical_set(trimmed);
+  return std::string(text);
+}
+
+std::optional<std::int64_t> parse_count(std::string_view text) {
+  text = trim(text);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool has_value(const Constraint& constraint) {
+  return constraint.value.has_value() && !constraint.value->empty();
+}
+
+std::string quoted_value(const std::optional<std::string>& value) {
+  return value ? "'" + *value + "'" : std::string("no value");
+}
+
+}  // namespace
+
+std::string attribute_value_text(const Attribute& attribute) {
+  switch (attribute.type) {
+    case Attribute::Type::kScalar:
+      return format_scalar(attribute.scalar);
+    case Attribute::Type::kRanges:
+      return canonical_ranges(attribute.text);
+    case Attribute::Type::kSet:
+      return canonical_set(attribute.text);
+    case Attribute::Type::kText:
+      break;
+  }
+  return attribute.text;
+}
+
+namespace {
+
+// The attribute a field names, or nullptr for the hostname.
+std::optional<std::string_view> attribute_name(std::string_view field) {
+  if (field == "hostname" || field == "@hostname") return std::nullopt;
+  if (field == "@region") return "region";
+  if (field == "@zone") return "zone";
+  return field;
+}
+
+const Attribute* find_attribute(const AgentRecord& agent, std::string_view name) {
+  for (const Attribute& attribute : agent.attributes) {
+    if (attribute.name == name) return &attribute;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<std::string> agent_field_value(const AgentRecord& agent, std::string_view field) {
+  auto name = attribute_name(field);
+  if (!name) return agent.hostname;
+  const Attribute* attribute = find_attribute(agent, *name);
+  if (attribute == nullptr) return std::nullopt;
+  return attribute_value_text(*attribute);
+}
+
+std::string constraint_to_string(const Constraint& constraint) {
+  std::string text = constraint.field + ":" + std::string(operator_name(constraint.op));
+  if (constraint.value) text += ":" + *constraint.value;
+  return text;
+}
+
+namespace {
+
+// The same as agent_field_value, keeping the scalar for IS and CLUSTER comparisons.
+template <typename FieldValue>
+std::optional<FieldValue> field_value(const AgentRecord& agent, std::string_view field) {
+  auto name = attribute_name(field);
+  if (!name) return FieldValue{agent.hostname, std::nullopt};
+  const Attribute* attribute = find_attribute(agent, *name);
+  if (attribute == nullptr) return std::nullopt;
+  std::optional<double> scalar;
+  if (attribute->type == Attribute::Type::kScalar) scalar = attribute->scalar;
+  return FieldValue{attribute_value_text(*attribute), scalar};
+}
+
+template <typename FieldValue>
+bool value_equals(const FieldValue& value, const std::string& expected) {
+  if (value.scalar) {
+    if (auto number = parse_double(expected); number.ok()) {
+      return thousandths(*value.scalar) == thousandths(*number);
+    }
+  }
+  return value.text == canonical_constraint_value(expected);
+}
+
+// How many of the placed instances sit on each value of `field`.
+std::map<std::string, std::int64_t> count_by_value(
+    std::string_view field, const std::map<std::string, AgentRecord>& agents,
+    const std::vector<std::string>& placed_agent_ids) {
+  std::map<std::string, std::int64_t> counts;
+  for (const std::string& agent_id : placed_agent_ids) {
+    auto agent = agents.find(agent_id);
+    if (agent == agents.end()) continue;
+    if (auto value = agent_field_value(agent->second, field)) ++counts[*value];
+  }
+  return counts;
+}
+
+}  // namespace
+
+Result<ConstraintMatcher> ConstraintMatcher::create(std::vector<Constraint> constraints) {
+  std::vector<Compiled> compiled;
+  compiled.reserve(constraints.size());
+  for (const Constraint& constraint : constraints) {
+    Compiled rule{constraint, nullptr, 0};
+    auto fail = [&](const std::string& why) {
+      return invalid_argument("illegal constraint specification " +
+                              constraint_to_string(constraint) + ": " + why);
+    };
+    if (constraint.field.empty()) return fail("the field must not be empty");
+    switch (constraint.op) {
+      case Op::kUnique:
+      case Op::kCluster:
+        break;
+      case Op::kGroupBy:
+        if (has_value(constraint)) {
+          auto count = parse_count(*constraint.value);
+          if (!count) return fail("GROUP_BY takes no value or a non-negative integer");
+          rule.count = *count;
+        }
+        break;
+      case Op::kMaxPer: {
+        auto count = constraint.value ? parse_count(*constraint.value) : std::nullopt;
+        if (!count) return fail("MAX_PER needs a non-negative integer value");
+        rule.count = *count;
+        break;
+      }
+      case Op::kLike:
+      case Op::kUnlike: {
+        if (!constraint.value) return fail("a regular expression value is required");
+        try {
+          rule.pattern = std::make_shared<const Pattern>(
+              Pattern{std::regex(*constraint.value, std::regex::ECMAScript)});
+        } catch (const std::regex_error&) {
+          return fail("'" + *constraint.value + "' is not a valid regular expression");
+        }
+        break;
+      }
+      case Op::kIs:
+        if (!has_value(constraint)) return fail("IS needs a value");
+        break;
+    }
+    compiled.push_back(std::move(rule));
+  }
+  return ConstraintMatcher(std::move(compiled), std::move(constraints));
+}
+
+bool ConstraintMatcher::value_allowed(const Compiled& rule,
+                                      const std::optional<FieldValue>& value) {
+  const Constraint& constraint = rule.constraint;
+  if (!value) return constraint.op == Op::kUnlike;
+  switch (constraint.op) {
+    case Op::kLike:
+      return std::regex_match(value->text, rule.pattern->regex);
+    case Op::kUnlike:
+      return !std::regex_match(value->text, rule.pattern->regex);
+    case Op::kIs:
+      return value_equals(*value, *constraint.value);
+    case Op::kCluster:
+      return !has_value(constraint) || value_equals(*value, *constraint.value);
+    case Op::kUnique:
+    case Op::kGroupBy:
+    case Op::kMaxPer:
+      return true;
+  }
+  return false;
+}
+
+std::optional<std::string> ConstraintMatcher::check_one(
+    const Compiled& rule, const AgentRecord& candidate,
+    const std::map<std::string, AgentRecord>& agents,
+    const std::vector<std::string>& placed_agent_ids) {
+  const Constraint& constraint = rule.constraint;
+  const std::string& field = constraint.field;
+  auto value = field_value<FieldValue>(candidate, field);
+  if (!value) {
+    if (constraint.op == Op::kUnlike) return std::nullopt;
+    return "agent " + candidate.id + " has no attribute '" + field + "'";
+  }
+  const std::string where = "agent " + candidate.id + " has " + field + "=" + value->text;
+  if (!value_allowed(rule, value)) {
+    switch (constraint.op) {
+      case Op::kLike:
+        return where + ", which does not match '" + *constraint.value + "'";
+      case Op::kUnlike:
+        return where + ", which matches '" + *constraint.value + "'";
+      default:
+        return where + ", not " + quoted_value(constraint.value);
+    }
+  }
+
+  switch (constraint.op) {
+    case Op::kLike:
+    case Op::kUnlike:
+    case Op::kIs:
+      return std::nullopt;
+    case Op::kCluster: {
+      if (has_value(constraint)) return std::nullopt;
+      // Without a value, the first placement chooses the value for all the others.
+      auto counts = count_by_value(field, agents, placed_agent_ids);
+      if (counts.empty() || (counts.size() == 1 && counts.begin()->first == value->text)) {
+        return std::nullopt;
+      }
+      return where + ", but the app's instances run on " + field + "=" + counts.begin()->first +
+             (counts.size() > 1 ? " and others" : "");
+    }
+    case Op::kUnique: {
+      auto counts = count_by_value(field, agents, placed_agent_ids);
+      auto here = counts.find(value->text);
+      if (here == counts.end()) return std::nullopt;
+      return where + ", which already runs " + std::to_string(here->second) + " instance(s)";
+    }
+    case Op::kMaxPer: {
+      auto counts = count_by_value(field, agents, placed_agent_ids);
+      std::int64_t here = counts.count(value->text) ? counts.at(value->text) : 0;
+      if (here < rule.count) return std::nullopt;
+      return where + ", which already runs " + std::to_string(here) + " instance(s), at most " +
+             std::to_string(rule.count);
+    }
+    case Op::kGroupBy: {
+      // Even spread over every known value: the candidate's value must be one of the least
+      // used. Known values are those of the given agents and of the placed instances; when the
+      // constraint names how many values to expect and fewer are known, the missing ones count
+      // as empty, so no value takes a second round before they appear.
+      auto counts = count_by_value(field, agents, placed_agent_ids);
+      std::set<std::string> known;
+      for (const auto& [id, agent] : agents) {
+        if (auto other = agent_field_value(agent, field)) known.insert(*other);
+      }
+      for (const auto& entry : counts) known.insert(entry.first);
+      known.insert(value->text);
+      std::int64_t least = std::numeric_limits<std::int64_t>::max();
+      std::string least_value;
+      for (const std::string& each : known) {
+        std::int64_t n = counts.count(each) ? counts.at(each) : 0;
+        if (n < least) {
+          least = n;
+          least_value = each;
+        }
+      }
+      if (static_cast<std::int64_t>(known.size()) < rule.count) least = 0;
+      std::int64_t here = counts.count(value->text) ? counts.at(value->text) : 0;
+      if (here <= least) return std::nullopt;
+      std::string detail = where + ", which already runs " + std::to_string(here) +
+                           " instance(s); spreading over " + field + " needs ";
+      if (static_cast<std::int64_t>(known.size()) < rule.count) {
+        return detail + std::to_string(rule.count) + " values, only " +
+               std::to_string(known.size()) + " known";
+      }
+      return detail + least_value + " (" + std::to_string(least) + ") first";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<PlacementRefusal> ConstraintMatcher::check(
+    const AgentRecord& candidate, const std::map<std::string, AgentRecord>& agents,
+    const std::vector<std::string>& placed_agent_ids) const {
+  for (const Compiled& rule : compiled_) {
+    if (auto why = check_one(rule, candidate, agents, placed_agent_ids)) {
+      PlacementRefusal refusal;
+      refusal.constraint = rule.constraint;
+      refusal.detail = constraint_to_string(rule.constraint) + ": " + *why;
+      return refusal;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> ConstraintMatcher::select_instances_to_kill(
+    const std::vector<PlacedInstance>& instances, std::size_t count,
+    marathon::KillSelection selection, const std::map<std::string, AgentRecord>& agents) const {
+  // Per instance and rule: the agent's value for the rule's field (nullopt: missing, or the
+  // agent is unknown) and whether the agent passes the rule on its own.
+  struct Candidate {
+    const PlacedInstance* instance;
+    std::vector<std::optional<std::string>> values;
+    std::int64_t static_violations = 0;
+  };
+  std::vector<Candidate> remaining;
+  remaining.reserve(instances.size());
+  for (const PlacedInstance& instance : instances) {
+    Candidate candidate{&instance, {}, 0};
+    auto agent = agents.find(instance.agent_id);
+    for (const Compiled& rule : compiled_) {
+      std::optional<FieldValue> value;
+      if (agent != agents.end())
+        value = field_value<FieldValue>(agent->second, rule.constraint.field);
+      bool allowed = agent != agents.end() && value_allowed(rule, value);
+      if (!allowed) ++candidate.static_violations;
+      candidate.values.push_back(value ? std::optional<std::string>(value->text) : std::nullopt);
+    }
+    remaining.push_back(std::move(candidate));
+  }
+
+  auto is_spread = [](Op op) {
+    return op == Op::kUnique || op == Op::kMaxPer || op == Op::kGroupBy;
+  };
+  auto is_sticky_cluster = [](const Constraint& c) {
+    return c.op == Op::kCluster && !has_value(c);
+  };
+
+  std::vector<std::string> chosen;
+  count = std::min(count, remaining.size());
+  while (chosen.size() < count) {
+    // Recount over the instances that stay, since every kill changes the spread.
+    std::vector<std::map<std::string, std::int64_t>> counts(compiled_.size());
+    for (const Candidate& candidate : remaining) {
+      for (std::size_t r = 0; r < compiled_.size(); ++r) {
+        if (candidate.values[r]) ++counts[r][*candidate.values[r]];
+      }
+    }
+    // CLUSTER without a value keeps the value most instances share (ties: the smallest).
+    std::vector<std::optional<std::string>> majority(compiled_.size());
+    for (std::size_t r = 0; r < compiled_.size(); ++r) {
+      if (!is_sticky_cluster(compiled_[r].constraint)) continue;
+      std::int64_t best = 0;
+      for (const auto& [value, n] : counts[r]) {
+        if (n > best) {
+          best = n;
+          majority[r] = value;
+        }
+      }
+    }
+
+    auto key = [&](const Candidate& candidate) {
+      std::int64_t violations = candidate.static_violations;
+      std::vector<std::int64_t> crowding;
+      for (std::size_t r = 0; r < compiled_.size(); ++r) {
+        const auto& value = candidate.values[r];
+        if (majority[r] && value && *value != *majority[r]) ++violations;
+        if (is_spread(compiled_[r].constraint.op)) {
+          crowding.push_back(value ? counts[r][*value] : 0);
+        }
+      }
+      return std::make_pair(violations, crowding);
+    };
+    // True when `a` should be killed before `b`.
+    auto before = [&](const Candidate& a, const Candidate& b) {
+      auto key_a = key(a);
+      auto key_b = key(b);
+      if (key_a != key_b) return key_a > key_b;
+      if (a.instance->staged_at != b.instance->staged_at) {
+        bool a_younger = a.instance->staged_at > b.instance->staged_at;
+        return selection == marathon::KillSelection::kYoungestFirst ? a_younger : !a_younger;
+      }
+      return a.instance->instance_id < b.instance->instance_id;
+    };
+    auto victim = remaining.begin();
+    for (auto it = std::next(remaining.begin()); it != remaining.end(); ++it) {
+      if (before(*it, *victim)) victim = it;
+    }
+    chosen.push_back(victim->instance->instance_id);
+    remaining.erase(victim);
+  }
+  return chosen;
+}
+
+std::optional<PlacementRefusal> check_constraints(
+    const std::vector<Constraint>& constraints, const AgentRecord& candidate,
+    const std::map<std::string, AgentRecord>& agents,
+    const std::vector<std::string>& placed_agent_ids) {
+  auto matcher = ConstraintMatcher::create(constraints);
+  if (!matcher.ok()) {
+    PlacementRefusal refusal;
+    for (const Constraint& constraint : constraints) {
+      if (!ConstraintMatcher::create({constraint}).ok()) {
+        refusal.constraint = constraint;
+        break;
+      }
+    }
+    refusal.detail = matcher.error().message;
+    return refusal;
+  }
+  return matcher->check(candidate, agents, placed_agent_ids);
+}
+
+}  // namespace berth::scheduler
