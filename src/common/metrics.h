@@ -24,6 +24,8 @@ using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 class Counter {
  public:
   void inc(double by = 1) { value_ += by; }
+  // For a counter mirrored from something that counts by itself; the total never decreases.
+  void set_total(double total) { value_ = total; }
   double value() const { return value_; }
 
  private:

@@ -159,6 +159,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_stream_listener(std::function<void()> on_closed) {
     on_stream_closed_ = std::move(on_closed);
   }
+  std::size_t stream_buffered_bytes() const { return queued_bytes_; }
+  void set_stream_drained_listener(std::function<void()> on_drained) {
+    on_stream_drained_ = std::move(on_drained);
+  }
 
  private:
   enum class State { kReading, kPending, kWriting, kStreaming, kLingering, kClosed };
@@ -177,6 +181,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_written(const error_code& error);
   void linger();
   void finish();
+  void report_answer(int status);
 
   std::shared_ptr<HttpServer::Impl> server_;
   tcp::socket socket_;
@@ -202,7 +207,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool chunked_ = true;
   bool stream_closing_ = false;
   std::function<void()> on_stream_closed_;
+  std::function<void()> on_stream_drained_;
   std::array<char, 4096> discard_{};
+  // The pending request, for HttpServerOptions::on_answered.
+  std::string pending_method_;
+  std::string pending_path_;
+  std::chrono::steady_clock::time_point dispatched_at_;
   asio::steady_timer linger_;
 };
 
@@ -242,6 +252,7 @@ class StreamHandle final : public ResponseStream,
   ~StreamHandle() override {
     if (auto c = connection_.lock()) {
       c->set_stream_listener(nullptr);
+      c->set_stream_drained_listener(nullptr);
       c->stream_close();
     }
   }
@@ -261,6 +272,21 @@ class StreamHandle final : public ResponseStream,
     on_close_ = std::move(fn);
     if (!connection_.lock()) closed();
   }
+  std::size_t buffered_bytes() const override {
+    auto c = connection_.lock();
+    return c ? c->stream_buffered_bytes() : 0;
+  }
+  void on_drained(std::function<void()> fn) override {
+    on_drained_ = std::move(fn);
+    auto c = connection_.lock();
+    if (!c) return;
+    c->set_stream_drained_listener([weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self || !self->on_drained_) return;
+      auto callback = self->on_drained_;  // it may replace itself or drop this handle
+      callback();
+    });
+  }
 
   // Called by the connection when it ends: runs on_close on a later turn of the loop, never inside
   // write() or close(), so a callback that edits a list of streams cannot do so mid-iteration.
@@ -278,6 +304,7 @@ class StreamHandle final : public ResponseStream,
   std::weak_ptr<Connection> connection_;
   asio::io_context& io_;
   std::function<void()> on_close_;
+  std::function<void()> on_drained_;
 };
 
 }  // namespace
@@ -399,6 +426,11 @@ void Connection::dispatch() {
   }
   request.body = std::move(message.body());
   request.remote = remote_;
+  if (server_->options.on_answered) {
+    pending_method_ = request.method;
+    pending_path_ = request.path;
+    dispatched_at_ = std::chrono::steady_clock::now();
+  }
   keep_alive_ = parser_->keep_alive();
   head_request_ = message.method() == http::verb::head;
   http10_ = message.version() < 11;
@@ -469,6 +501,7 @@ void Connection::answer(HttpResponse response) {
   }
   state_ = State::kWriting;
   if (server_->closed) keep_alive_ = false;
+  report_answer(response.status);
 
   // 1xx, 204 and 304 responses never carry a body, nor a length for one (RFC 9110 8.6).
   const bool bodyless = response.status < 200 || response.status == 204 || response.status == 304;
@@ -497,6 +530,7 @@ bool Connection::start_stream(const HttpResponse& head) {
     socket_.cancel(ignored);
   }
   state_ = State::kStreaming;
+  report_answer(head.status);
   // HTTP/1.0 has no chunked encoding: the body simply runs until the connection closes.
   chunked_ = !http10_;
   std::string out = status_line(head.status);
@@ -583,6 +617,10 @@ void Connection::on_written(const error_code& error) {
   after_write_ = AfterWrite::kNothing;
   switch (after) {
     case AfterWrite::kNothing:
+      if (state_ == State::kStreaming && !stream_closing_ && on_stream_drained_) {
+        auto fn = on_stream_drained_;  // it may write (starting the next write) or replace itself
+        fn();
+      }
       break;
     case AfterWrite::kReadNext:
       if (server_->closed) return finish();
@@ -615,6 +653,13 @@ void Connection::close_now() {
   finish();
 }
 
+void Connection::report_answer(int status) {
+  const auto& report = server_->options.on_answered;
+  if (!report) return;
+  report(HttpAnswered{pending_method_, pending_path_, status,
+                      std::chrono::steady_clock::now() - dispatched_at_});
+}
+
 // Closes the socket, which completes every pending operation with an error; those handlers are
 // the connection's last references.
 void Connection::finish() {
@@ -627,6 +672,7 @@ void Connection::finish() {
   socket_.close(ignored);
   linger_.cancel();
   queued_.clear();
+  on_stream_drained_ = nullptr;
   if (was_streaming && on_stream_closed_) {
     auto fn = std::move(on_stream_closed_);
     on_stream_closed_ = nullptr;

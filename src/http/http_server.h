@@ -3,10 +3,12 @@
 // Events). Handlers run on the loop.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "http/http_types.h"
@@ -26,6 +28,12 @@ class ResponseStream {
   virtual bool open() const = 0;
   // Called once on the loop when the client disconnects or the stream is closed.
   virtual void on_close(std::function<void()> fn) = 0;
+  // Bytes accepted by write() that the socket has not taken yet: what a producer checks before
+  // writing more, so that its own bounded queue (not this one) absorbs a slow client.
+  virtual std::size_t buffered_bytes() const { return 0; }
+  // Called on the loop each time everything written so far has gone to the socket (never inside
+  // write()). Replaces the previous callback.
+  virtual void on_drained(std::function<void()> fn) { (void)fn; }
 };
 
 // Answers one request, exactly once: with a whole response, or by starting a stream. A responder
@@ -47,9 +55,21 @@ class Responder {
 
 using HttpHandler = std::function<void(HttpRequest, Responder)>;
 
+// What the server reports once a handler has answered a request (whole response or the head of a
+// stream), for metrics and access logs. The views are valid during the call only.
+struct HttpAnswered {
+  std::string_view method;
+  std::string_view path;
+  int status = 0;
+  std::chrono::nanoseconds elapsed{0};  // from the request being read to the answer being queued
+};
+
 struct HttpServerOptions {
   std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413
   std::size_t max_header_bytes = 64 * 1024;
+  // Called on the loop for every request a handler answered (not for the server's own 4xx
+  // refusals of unreadable requests).
+  std::function<void(const HttpAnswered&)> on_answered;
 };
 
 class HttpServer {

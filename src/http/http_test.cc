@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "http/event_loop.h"
 #include "http/http_client.h"
@@ -363,6 +364,55 @@ TEST_F(HttpTest, ClosingAStreamEndsTheChunkedBody) {
   EXPECT_EQ(got.substr(got.find("\r\n\r\n") + 4), "3\r\nbye\r\n0\r\n\r\n");
   ASSERT_TRUE(loop_.run_until([&] { return closes > 0; }, seconds(5)));
   EXPECT_EQ(closes, 1);
+}
+
+TEST_F(HttpTest, StreamReportsItsBufferAndWhenTheSocketHasTakenIt) {
+  std::shared_ptr<ResponseStream> stream;
+  int drained = 0;
+  serve([&](HttpRequest, Responder respond) {
+    stream = respond.stream(HttpResponse{200, "text/event-stream", "", {}});
+    stream->on_drained([&] { ++drained; });
+  });
+  RawClient raw(port_);
+  raw.send("GET /v2/events HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(raw.read_until_contains(loop_, "chunked\r\n\r\n"));
+  ASSERT_TRUE(loop_.run_until([&] { return drained > 0; }, seconds(5)));  // the head went out
+  const int before = drained;
+  ASSERT_TRUE(stream->write(std::string(1000, 'a')));
+  ASSERT_TRUE(stream->write(std::string(1000, 'b')));
+  // Accepted but not yet handed to the socket: both chunks with their framing.
+  EXPECT_EQ(stream->buffered_bytes(), 2u * (1000 + 7));
+  EXPECT_EQ(drained, before);  // never inside write()
+  ASSERT_TRUE(loop_.run_until([&] { return drained > before; }, seconds(5)));
+  EXPECT_EQ(stream->buffered_bytes(), 0u);
+  ASSERT_TRUE(raw.read_until_contains(loop_, std::string(1000, 'b')));
+}
+
+TEST_F(HttpTest, OnAnsweredReportsEachAnsweredRequest) {
+  std::vector<std::tuple<std::string, std::string, int>> answered;
+  HttpServerOptions options;
+  options.on_answered = [&](const HttpAnswered& a) {
+    answered.emplace_back(a.method, a.path, a.status);
+    EXPECT_GE(a.elapsed.count(), 0);
+  };
+  std::shared_ptr<ResponseStream> stream;
+  serve(
+      [&](HttpRequest request, Responder respond) {
+        if (request.path == "/stream") {
+          stream = respond.stream(HttpResponse{200, "text/event-stream", "", {}});
+        } else {
+          respond(HttpResponse{404, "text/plain", "no", {}});
+        }
+      },
+      options);
+  HttpClient client(loop_, "127.0.0.1", port_);
+  ASSERT_TRUE(call(client, get("/missing?x=1")).ok());
+  RawClient raw(port_);
+  raw.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(raw.read_until_contains(loop_, "chunked"));
+  ASSERT_EQ(answered.size(), 2u);
+  EXPECT_EQ(answered[0], std::make_tuple(std::string("GET"), std::string("/missing"), 404));
+  EXPECT_EQ(answered[1], std::make_tuple(std::string("GET"), std::string("/stream"), 200));
 }
 
 TEST_F(HttpTest, ManyStreamSubscribersEachGetEveryEvent) {
