@@ -11,6 +11,8 @@
 #include "agent/agent_disk.h"
 #include "agent/http_master_link.h"
 #include "agent/linux/linux_containerizer.h"
+#include "agent/live_health_prober.h"
+#include "agent/local_fetcher.h"
 #include "agent/machine.h"
 #include "api/resources_json.h"
 #include "http/event_loop.h"
@@ -60,7 +62,11 @@ Status AgentServer::start() {
     if (request.path == "/state") {
       nlohmann::json tasks = nlohmann::json::array();
       for (const auto& [id, task] : core_->tasks()) {
-        tasks.push_back({{"id", id}, {"state", to_string(task.state)}});
+        nlohmann::json entry{{"id", id}, {"state", to_string(task.state)}};
+        if (!task.pending.empty() && task.pending.back().healthy) {
+          entry["healthy"] = *task.pending.back().healthy;
+        }
+        tasks.push_back(std::move(entry));
       }
       nlohmann::json body{{"id", core_->agent_id()},
                           {"hostname", options_.hostname},
@@ -98,8 +104,15 @@ Status AgentServer::start() {
   link_ = std::make_unique<HttpMasterLink>(loop_, master->first, master->second,
                                            std::chrono::seconds(5));
   random_ = std::make_unique<Random>(Random::os_seed());
-  core_ =
-      std::make_unique<AgentCore>(config, loop_.clock(), *containerizer_, *disk_, *link_, *random_);
+  prober_ = std::make_unique<LiveHealthProber>(loop_, [this](const std::string& task_id) {
+    return containerizer_->supervisor_pid(task_id);
+  });
+  fetcher_ = std::make_unique<LocalFetcher>(
+      [this](std::function<void()> work, std::function<void()> done) {
+        loop_.run_blocking(std::move(work), std::move(done));
+      });
+  core_ = std::make_unique<AgentCore>(config, loop_.clock(), *containerizer_, *disk_, *link_,
+                                      *random_, AgentServices{prober_.get(), fetcher_.get()});
   BERTH_RETURN_IF_ERROR(core_->start());
   spdlog::info("agent {} on {}:{} offering {}", options_.hostname, options_.address, *port,
                resources->to_string());

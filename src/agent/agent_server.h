@@ -17,6 +17,8 @@ class FileAgentDisk;
 class HttpMasterLink;
 class HttpServer;
 class LinuxContainerizer;
+class LiveHealthProber;
+class LocalFetcher;
 class Random;
 
 struct AgentOptions {
@@ -48,6 +50,8 @@ class AgentServer {
   std::unique_ptr<LinuxContainerizer> containerizer_;
   std::unique_ptr<HttpMasterLink> link_;
   std::unique_ptr<Random> random_;
+  std::unique_ptr<LiveHealthProber> prober_;  // before core_: it outlives the core
+  std::unique_ptr<LocalFetcher> fetcher_;
   std::unique_ptr<AgentCore> core_;
   std::unique_ptr<HttpServer> server_;
 };

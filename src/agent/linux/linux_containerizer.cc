@@ -457,6 +457,12 @@ void LinuxContainerizer::kill_and_remove(const std::string& task_id) {
   if (!wiped.ok()) spdlog::warn("destroy task {}: {}", task_id, wiped.error().message);
 }
 
+std::optional<pid_t> LinuxContainerizer::supervisor_pid(const std::string& task_id) const {
+  auto it = running_.find(task_id);
+  if (it == running_.end()) return std::nullopt;
+  return it->second.pid;
+}
+
 std::vector<std::string> LinuxContainerizer::running() const {
   std::vector<std::string> ids;
   for (const auto& [id, container] : running_) ids.push_back(id);
