@@ -262,8 +262,12 @@ Result<std::vector<std::string>> MasterCore::update_status(
       continue;
     }
     if (update.seq <= task->last_update_seq || is_terminal(task->state)) continue;  // a retry
-    TaskRecord next = transition(*task, update.state, update.reason, update.message);
+    // News of health or readiness alone leaves the state, its reason and message as they were.
+    const bool health_only = update.reason == kReasonHealthUpdated && update.state == task->state;
+    TaskRecord next =
+        health_only ? *task : transition(*task, update.state, update.reason, update.message);
     next.last_update_seq = update.seq;
+    apply_health(next, update);
     if (update.state == TaskState::kRunning && !next.started_at) next.started_at = clock_.wall();
     changed.insert_or_assign(update.task_id, std::move(next));
   }

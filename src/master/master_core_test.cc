@@ -130,6 +130,63 @@ TEST_F(MasterCoreTest, StatusUpdatesAreAppliedOnceAndInOrder) {
   EXPECT_EQ(core_->find_task(task.id())->state, TaskState::kKilling);
 }
 
+TEST_F(MasterCoreTest, HealthUpdatesKeepTheStateAndSurviveARestart) {
+  RegisterReply reply = register_agent("node-1");
+  LaunchRequest request;
+  request.command = "serve";
+  request.resources = *Resources::parse("cpus:0.5;mem:64");
+  request.port_count = 1;
+  request.complete_spec = [](TaskSpec& spec, const AgentRecord&) {
+    HealthCheckSpec check;
+    check.kind = HealthCheckKind::kTcp;
+    check.max_consecutive_failures = 2;
+    spec.health_checks = {check};
+  };
+  auto launched = core_->launch(request);
+  ASSERT_TRUE(launched.ok()) << launched.error().message;
+  const std::string id = launched->id();
+  SessionRef ref{reply.agent_id, reply.session};
+  StatusUpdate running = update(id, TaskState::kRunning, 1);
+  running.message = "started";
+  running.health_results = {HealthCheckResult{}};
+  ASSERT_TRUE(core_->update_status(ref, {running}).ok());
+  EXPECT_FALSE(core_->find_task(id)->healthy.has_value());
+
+  StatusUpdate failing = update(id, TaskState::kRunning, 3);
+  failing.reason = kReasonHealthUpdated;
+  failing.message = "health check 0 (TCP) failed";
+  failing.healthy = false;
+  HealthCheckResult result;
+  result.consecutive_failures = 2;
+  result.last_failure_ms = 5000;
+  result.last_failure_cause = "connection refused";
+  failing.health_results = {result};
+  ASSERT_TRUE(core_->update_status(ref, {failing}).ok());
+  const TaskRecord* task = core_->find_task(id);
+  EXPECT_EQ(task->state, TaskState::kRunning);
+  EXPECT_EQ(task->message, "started") << "a health update leaves the state's message";
+  EXPECT_EQ(task->healthy, std::optional<bool>(false));
+  EXPECT_EQ(task->health_results.at(0).consecutive_failures, 2u);
+  EXPECT_EQ(health_kill_reason(*task),
+            std::optional<std::string>("health check 0 failed 2 times in a row "
+                                       "(connection refused)"));
+
+  // An older health update retried late is acknowledged but not applied.
+  StatusUpdate older = update(id, TaskState::kRunning, 2);
+  older.reason = kReasonHealthUpdated;
+  older.healthy = true;
+  older.health_results = {HealthCheckResult{true, 0, 1000, 1000, std::nullopt, ""}};
+  ASSERT_TRUE(core_->update_status(ref, {older}).ok());
+  EXPECT_EQ(core_->find_task(id)->healthy, std::optional<bool>(false));
+
+  start_master();
+  task = core_->find_task(id);
+  ASSERT_NE(task, nullptr);
+  EXPECT_EQ(task->healthy, std::optional<bool>(false));
+  EXPECT_EQ(task->health_results, failing.health_results);
+  EXPECT_EQ(task->spec.health_checks.size(), 1u);
+}
+
 TEST_F(MasterCoreTest, TerminalUpdateReleasesResources) {
   RegisterReply reply = register_agent("node-1");
   TaskRecord task = launch();
