@@ -5,10 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <regex>
-#include <set>
-#include <tuple>
 
 #include "common/strings.h"
 
@@ -190,19 +187,6 @@ bool value_equals(const FieldValue& value, const std::string& expected) {
   return value.text == canonical_constraint_value(expected);
 }
 
-// How many of the placed instances sit on each value of `field`.
-std::map<std::string, std::int64_t> count_by_value(
-    std::string_view field, const std::map<std::string, AgentRecord>& agents,
-    const std::vector<std::string>& placed_agent_ids) {
-  std::map<std::string, std::int64_t> counts;
-  for (const std::string& agent_id : placed_agent_ids) {
-    auto agent = agents.find(agent_id);
-    if (agent == agents.end()) continue;
-    if (auto value = agent_field_value(agent->second, field)) ++counts[*value];
-  }
-  return counts;
-}
-
 }  // namespace
 
 Result<ConstraintMatcher> ConstraintMatcher::create(std::vector<Constraint> constraints) {
@@ -273,10 +257,46 @@ bool ConstraintMatcher::value_allowed(const Compiled& rule,
   return false;
 }
 
-std::optional<std::string> ConstraintMatcher::check_one(
-    const Compiled& rule, const AgentRecord& candidate,
+ConstraintMatcher::Tally ConstraintMatcher::tally(
     const std::map<std::string, AgentRecord>& agents,
-    const std::vector<std::string>& placed_agent_ids) {
+    const std::vector<std::string>& placed_agent_ids) const {
+  Tally result;
+  result.rules_.resize(compiled_.size());
+  for (std::size_t r = 0; r < compiled_.size(); ++r) {
+    if (compiled_[r].constraint.op != Op::kGroupBy) continue;
+    // Every value among the agents is a bucket to fill, even before it has an instance.
+    for (const auto& [id, agent] : agents) {
+      if (auto value = agent_field_value(agent, compiled_[r].constraint.field)) {
+        result.rules_[r].instances.emplace(*value, 0);
+      }
+    }
+    result.rules_[r].histogram[0] = static_cast<std::int64_t>(result.rules_[r].instances.size());
+  }
+  for (const std::string& agent_id : placed_agent_ids) {
+    auto agent = agents.find(agent_id);
+    if (agent != agents.end()) record_placement(agent->second, result);
+  }
+  return result;
+}
+
+void ConstraintMatcher::record_placement(const AgentRecord& agent, Tally& tally) const {
+  tally.rules_.resize(compiled_.size());
+  for (std::size_t r = 0; r < compiled_.size(); ++r) {
+    auto value = agent_field_value(agent, compiled_[r].constraint.field);
+    if (!value) continue;
+    Tally::Rule& rule = tally.rules_[r];
+    auto [entry, inserted] = rule.instances.emplace(*value, 0);
+    if (compiled_[r].constraint.op == Op::kGroupBy) {
+      if (!inserted && --rule.histogram[entry->second] == 0) rule.histogram.erase(entry->second);
+      ++rule.histogram[entry->second + 1];
+    }
+    ++entry->second;
+  }
+}
+
+std::optional<std::string> ConstraintMatcher::check_one(const Compiled& rule,
+                                                        const Tally::Rule& counts,
+                                                        const AgentRecord& candidate) {
   const Constraint& constraint = rule.constraint;
   const std::string& field = constraint.field;
   auto value = field_value<FieldValue>(candidate, field);
@@ -295,6 +315,8 @@ std::optional<std::string> ConstraintMatcher::check_one(
         return where + ", not " + quoted_value(constraint.value);
     }
   }
+  auto here_entry = counts.instances.find(value->text);
+  const std::int64_t here = here_entry == counts.instances.end() ? 0 : here_entry->second;
 
   switch (constraint.op) {
     case Op::kLike:
@@ -304,57 +326,57 @@ std::optional<std::string> ConstraintMatcher::check_one(
     case Op::kCluster: {
       if (has_value(constraint)) return std::nullopt;
       // Without a value, the first placement chooses the value for all the others.
-      auto counts = count_by_value(field, agents, placed_agent_ids);
-      if (counts.empty() || (counts.size() == 1 && counts.begin()->first == value->text)) {
+      if (counts.instances.empty() ||
+          (counts.instances.size() == 1 && counts.instances.begin()->first == value->text)) {
         return std::nullopt;
       }
-      return where + ", but the app's instances run on " + field + "=" + counts.begin()->first +
-             (counts.size() > 1 ? " and others" : "");
+      const std::string& first = counts.instances.begin()->first == value->text
+                                     ? std::next(counts.instances.begin())->first
+                                     : counts.instances.begin()->first;
+      return where + ", but the app's instances run on " + field + "=" + first;
     }
-    case Op::kUnique: {
-      auto counts = count_by_value(field, agents, placed_agent_ids);
-      auto here = counts.find(value->text);
-      if (here == counts.end()) return std::nullopt;
-      return where + ", which already runs " + std::to_string(here->second) + " instance(s)";
-    }
-    case Op::kMaxPer: {
-      auto counts = count_by_value(field, agents, placed_agent_ids);
-      std::int64_t here = counts.count(value->text) ? counts.at(value->text) : 0;
+    case Op::kUnique:
+      if (here == 0) return std::nullopt;
+      return where + ", which already runs " + std::to_string(here) + " instance(s)";
+    case Op::kMaxPer:
       if (here < rule.count) return std::nullopt;
       return where + ", which already runs " + std::to_string(here) + " instance(s), at most " +
              std::to_string(rule.count);
-    }
     case Op::kGroupBy: {
       // Even spread over every known value: the candidate's value must be one of the least
-      // used. Known values are those of the given agents and of the placed instances; when the
+      // used. Known values are those of the agents and of the placed instances; when the
       // constraint names how many values to expect and fewer are known, the missing ones count
       // as empty, so no value takes a second round before they appear.
-      auto counts = count_by_value(field, agents, placed_agent_ids);
-      std::set<std::string> known;
-      for (const auto& [id, agent] : agents) {
-        if (auto other = agent_field_value(agent, field)) known.insert(*other);
-      }
-      for (const auto& entry : counts) known.insert(entry.first);
-      known.insert(value->text);
-      std::int64_t least = std::numeric_limits<std::int64_t>::max();
-      std::string least_value;
-      for (const std::string& each : known) {
-        std::int64_t n = counts.count(each) ? counts.at(each) : 0;
-        if (n < least) {
-          least = n;
-          least_value = each;
-        }
-      }
-      if (static_cast<std::int64_t>(known.size()) < rule.count) least = 0;
-      std::int64_t here = counts.count(value->text) ? counts.at(value->text) : 0;
+      const auto known = static_cast<std::int64_t>(counts.instances.size());
+      if (here == 0) return std::nullopt;  // a known value without instances, or a new one
+      const bool missing_values = known < rule.count;
+      const std::int64_t least = missing_values ? 0 : counts.histogram.begin()->first;
       if (here <= least) return std::nullopt;
       std::string detail = where + ", which already runs " + std::to_string(here) +
                            " instance(s); spreading over " + field + " needs ";
-      if (static_cast<std::int64_t>(known.size()) < rule.count) {
-        return detail + std::to_string(rule.count) + " values, only " +
-               std::to_string(known.size()) + " known";
+      if (missing_values) {
+        return detail + std::to_string(rule.count) + " values, only " + std::to_string(known) +
+               " known";
       }
-      return detail + least_value + " (" + std::to_string(least) + ") first";
+      for (const auto& [other, n] : counts.instances) {
+        if (n == least) return detail + other + " (" + std::to_string(least) + ") first";
+      }
+      return detail + "other values first";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<PlacementRefusal> ConstraintMatcher::check(const AgentRecord& candidate,
+                                                         const Tally& tally) const {
+  static const Tally::Rule kEmpty;
+  for (std::size_t r = 0; r < compiled_.size(); ++r) {
+    const Tally::Rule& counts = r < tally.rules_.size() ? tally.rules_[r] : kEmpty;
+    if (auto why = check_one(compiled_[r], counts, candidate)) {
+      PlacementRefusal refusal;
+      refusal.constraint = compiled_[r].constraint;
+      refusal.detail = constraint_to_string(compiled_[r].constraint) + ": " + *why;
+      return refusal;
     }
   }
   return std::nullopt;
@@ -363,15 +385,7 @@ std::optional<std::string> ConstraintMatcher::check_one(
 std::optional<PlacementRefusal> ConstraintMatcher::check(
     const AgentRecord& candidate, const std::map<std::string, AgentRecord>& agents,
     const std::vector<std::string>& placed_agent_ids) const {
-  for (const Compiled& rule : compiled_) {
-    if (auto why = check_one(rule, candidate, agents, placed_agent_ids)) {
-      PlacementRefusal refusal;
-      refusal.constraint = rule.constraint;
-      refusal.detail = constraint_to_string(rule.constraint) + ": " + *why;
-      return refusal;
-    }
-  }
-  return std::nullopt;
+  return check(candidate, tally(agents, placed_agent_ids));
 }
 
 std::vector<std::string> ConstraintMatcher::select_instances_to_kill(

@@ -64,9 +64,31 @@ class ConstraintMatcher {
   // take instances, normally the active ones); the candidate need not be among them.
   // `placed_agent_ids`: the agent of each live instance of the app, one entry per instance
   // (repeats expected). Instances on agents missing from `agents` are not counted.
+  // Costs a pass over `agents` and `placed_agent_ids`: to try many candidates, build a Tally once.
   std::optional<PlacementRefusal> check(const AgentRecord& candidate,
                                         const std::map<std::string, AgentRecord>& agents,
                                         const std::vector<std::string>& placed_agent_ids) const;
+
+  // The counts check() needs, taken once for many candidates: per constraint, the app's
+  // instances per value of its field, and for GROUP_BY every value known among the agents.
+  // Checking a candidate against a tally costs O(constraints · log values).
+  class Tally {
+   public:
+    Tally() = default;
+
+   private:
+    friend class ConstraintMatcher;
+    struct Rule {
+      std::map<std::string, std::int64_t> instances;   // per value; GROUP_BY: every known value
+      std::map<std::int64_t, std::int64_t> histogram;  // GROUP_BY: count -> values having it
+    };
+    std::vector<Rule> rules_;
+  };
+  Tally tally(const std::map<std::string, AgentRecord>& agents,
+              const std::vector<std::string>& placed_agent_ids) const;
+  std::optional<PlacementRefusal> check(const AgentRecord& candidate, const Tally& tally) const;
+  // Counts one more instance on `agent` (a placement made since the tally was taken).
+  void record_placement(const AgentRecord& agent, Tally& tally) const;
 
   // Which `count` of `instances` to kill so that the rest satisfy the constraints as well as
   // possible. Instances on agents that break a constraint outright (unknown agent, missing or
@@ -93,9 +115,8 @@ class ConstraintMatcher {
                              std::vector<marathon::Constraint> constraints)
       : compiled_(std::move(compiled)), constraints_(std::move(constraints)) {}
 
-  static std::optional<std::string> check_one(const Compiled& rule, const AgentRecord& candidate,
-                                              const std::map<std::string, AgentRecord>& agents,
-                                              const std::vector<std::string>& placed_agent_ids);
+  static std::optional<std::string> check_one(const Compiled& rule, const Tally::Rule& counts,
+                                              const AgentRecord& candidate);
   // Whether an agent with this value (nullopt: lacking the field) passes `rule` on its own,
   // before counting other instances: false for a LIKE/UNLIKE/IS/CLUSTER-with-value mismatch and
   // for a missing field under every operator but UNLIKE.

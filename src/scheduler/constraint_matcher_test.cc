@@ -225,6 +225,32 @@ TEST(ConstraintMatcher, GroupByExpectedValueCountHoldsBackSecondRound) {
   EXPECT_TRUE(accepts(enough, agents, "a1", {"a1", "b1"}));
 }
 
+TEST(ConstraintMatcher, TallyTakenOnceFollowsPlacementsInTheRound) {
+  auto agents = cluster({agent("a1", "rack:r1"), agent("a2", "rack:r1"), agent("b1", "rack:r2"),
+                         agent("b2", "rack:r2")});
+  auto m = matcher({rule("rack", Op::kGroupBy), rule("hostname", Op::kMaxPer, "1")});
+  auto tally = m.tally(agents, {"a1"});
+  EXPECT_TRUE(m.check(agents.at("a2"), tally).has_value());
+  EXPECT_FALSE(m.check(agents.at("b1"), tally).has_value());
+  m.record_placement(agents.at("b1"), tally);
+  EXPECT_TRUE(m.check(agents.at("b1"), tally).has_value());  // MAX_PER per host
+  EXPECT_FALSE(m.check(agents.at("a2"), tally).has_value());
+  EXPECT_FALSE(m.check(agents.at("b2"), tally).has_value());
+  m.record_placement(agents.at("a2"), tally);
+  EXPECT_TRUE(m.check(agents.at("a1"), tally).has_value());  // r1 has two now
+  EXPECT_FALSE(m.check(agents.at("b2"), tally).has_value());
+
+  // The same answers as the one-shot check, whichever way the counts were gathered.
+  for (const auto& [id, candidate] : agents) {
+    EXPECT_EQ(m.check(candidate, tally).has_value(),
+              m.check(candidate, agents, {"a1", "b1", "a2"}).has_value())
+        << id;
+  }
+  // A tally from nothing knows no instances.
+  ConstraintMatcher::Tally empty;
+  EXPECT_FALSE(m.check(agents.at("a1"), empty).has_value());
+}
+
 TEST(ConstraintMatcher, LikeFullMatch) {
   auto agents = cluster({agent("a1", "rack:rack-1"), agent("a2", "rack:rack-12"),
                          agent("a3", "rack:xrack-1"), agent("bare")});
