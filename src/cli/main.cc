@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
   duration_option(master_cmd, "--agent_reregister_timeout,--agent-reregister-timeout",
                   master.core.agent_reregister_timeout,
                   "after a master restart, how long agents have to come back (default 10secs)");
+  duration_option(master_cmd, "--event_stream_keepalive,--event-stream-keepalive",
+                  master.events.keepalive_interval,
+                  "keepalive interval of GET /v2/events streams (default 10secs)");
 
   AgentOptions agent;
   std::string resources_text;

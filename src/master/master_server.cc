@@ -8,13 +8,16 @@
 
 #include "api/agent_protocol.h"
 #include "common/atomic_file.h"
+#include "common/metrics.h"
 #include "common/strings.h"
 #include "http/event_loop.h"
 #include "http/http_server.h"
 #include "master/http_agent_channel.h"
 #include "master/http_errors.h"
 #include "master/launch_request_json.h"
+#include "master/master_metrics.h"
 #include "master/state_json.h"
+#include "master/task_event_publisher.h"
 #include "state/memory_state_store.h"
 #include "state/sqlite_state_store.h"
 
@@ -42,6 +45,18 @@ struct Route {
 
 struct MasterServer::Routes {
   std::vector<Route> table;
+
+  // The route a request matched, for metrics: its path pattern, never the raw path.
+  std::string label(std::string_view method, std::string_view path) const {
+    const Route* known = nullptr;
+    for (const auto& route : table) {
+      bool matches = route.prefix ? starts_with(path, route.path) : path == route.path;
+      if (!matches) continue;
+      if (method == route.method) return route.path;
+      if (known == nullptr) known = &route;
+    }
+    return known != nullptr ? known->path : "unmatched";
+  }
 
   void dispatch(const HttpRequest& request, const Responder& respond) const {
     bool path_known = false;
@@ -88,6 +103,14 @@ Status MasterServer::start() {
   channel_ = std::make_unique<HttpAgentChannel>(loop_.clock(), options_.core.poll_timeout);
   random_ = std::make_unique<Random>(Random::os_seed());
   core_ = std::make_unique<MasterCore>(options_.core, loop_.clock(), *store_, *channel_, *random_);
+  // Events and metrics are wired before recovery, so the recovered tasks' states are known.
+  metrics_ = std::make_unique<MetricsRegistry>();
+  events_ = std::make_unique<EventBus>(loop_.clock());
+  task_events_ = std::make_unique<TaskEventPublisher>(loop_.clock(), *events_);
+  core_->on_task_changed([this](const TaskRecord& task) { task_events_->task_changed(task); });
+  event_stream_ = std::make_unique<EventStreamEndpoint>(loop_.clock(), *events_, options_.events,
+                                                        metrics_.get());
+  register_master_metrics(*metrics_, *core_, *events_, *event_stream_);
   BERTH_RETURN_IF_ERROR(core_->recover());
 
   auto routes = std::make_shared<Routes>();
@@ -177,15 +200,31 @@ Status MasterServer::start() {
          respond(HttpResponse{200, "text/plain", "pong", {}});
        }},
   };
+  EventStreamEndpoint& event_stream = *event_stream_;
+  MetricsRegistry& metrics = *metrics_;
+  routes->table.push_back({"GET", "/v2/events", false,
+                           "Marathon's event stream (Server-Sent Events)",
+                           [&event_stream](const HttpRequest& request, const Responder& respond) {
+                             event_stream.handle(request, respond);
+                           }});
+  routes->table.push_back(
+      {"GET", "/metrics", false, "Prometheus metrics (text format 0.0.4)",
+       [&metrics](const HttpRequest&, const Responder& respond) {
+         respond(HttpResponse{200, MetricsRegistry::kContentType, metrics.render(), {}});
+       }});
+  HttpServerOptions server_options;
+  server_options.on_answered = [routes, &metrics](const HttpAnswered& answered) {
+    observe_http_request(metrics, routes->label(answered.method, answered.path), answered);
+  };
   HttpHandler handler = [routes](HttpRequest request, Responder respond) {
     routes->dispatch(request, respond);
   };
 
-  agent_server_ = std::make_unique<HttpServer>(loop_, handler);
+  agent_server_ = std::make_unique<HttpServer>(loop_, handler, server_options);
   auto port = agent_server_->listen(options_.address, options_.port);
   if (!port.ok()) return port.error().context("master --port");
   port_ = *port;
-  api_server_ = std::make_unique<HttpServer>(loop_, handler);
+  api_server_ = std::make_unique<HttpServer>(loop_, handler, server_options);
   auto http_port = api_server_->listen(options_.address, options_.http_port);
   if (!http_port.ok()) return http_port.error().context("master --http_port");
   http_port_ = *http_port;
@@ -195,6 +234,7 @@ Status MasterServer::start() {
 }
 
 void MasterServer::stop() {
+  if (event_stream_) event_stream_->close_all();
   if (agent_server_) agent_server_->close();
   if (api_server_) api_server_->close();
 }

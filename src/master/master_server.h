@@ -7,14 +7,19 @@
 #include <string>
 
 #include "common/result.h"
+#include "master/events_endpoint.h"
 #include "master/master_core.h"
 
 namespace berth {
 
+class EventBus;
 class EventLoop;
+class EventStreamEndpoint;
 class HttpAgentChannel;
 class HttpServer;
+class MetricsRegistry;
 class StateStore;
+class TaskEventPublisher;
 
 struct MasterOptions {
   std::string work_dir = "/var/lib/berth/master";
@@ -24,6 +29,7 @@ struct MasterOptions {
   std::uint16_t http_port = 8080;
   std::string state = "sqlite";  // or "memory"
   MasterConfig core;
+  EventStreamOptions events;  // GET /v2/events
 };
 
 class MasterServer {
@@ -37,6 +43,9 @@ class MasterServer {
 
   std::uint16_t port() const { return port_; }
   std::uint16_t http_port() const { return http_port_; }
+  // For producers of Marathon events (the app scheduler) and of metrics. Valid after start().
+  EventBus& event_bus() { return *events_; }
+  MetricsRegistry& metrics() { return *metrics_; }
 
  private:
   struct Routes;
@@ -46,9 +55,13 @@ class MasterServer {
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<HttpAgentChannel> channel_;
   std::unique_ptr<Random> random_;
+  std::unique_ptr<MetricsRegistry> metrics_;
+  std::unique_ptr<EventBus> events_;
+  std::unique_ptr<TaskEventPublisher> task_events_;
   std::unique_ptr<MasterCore> core_;
   std::unique_ptr<HttpServer> agent_server_;
   std::unique_ptr<HttpServer> api_server_;
+  std::unique_ptr<EventStreamEndpoint> event_stream_;  // before the servers go
   std::uint16_t port_ = 0;
   std::uint16_t http_port_ = 0;
 };
