@@ -12,6 +12,7 @@ packages=(
   util-linux mount e2fsprogs xfsprogs btrfs-progs iproute2 procps
   # tests and benchmarks
   curl python3 python3-pytest python3-marathon sqlite3
+  wrk  # HTTP GET throughput benchmarks
 )
 
 missing=()
