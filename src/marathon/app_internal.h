@@ -22,8 +22,13 @@ struct AppReadOptions {
 AppDefinition read_app(Reader& reader, Violations& violations, const Json& body,
                        const std::string& path, const AppReadOptions& options);
 
-// Every per-app rule, reported at paths below `path`.
-void validate_app_at(const AppDefinition& app, const std::string& path, Violations& violations);
+// Every per-app rule, reported at paths below `path`. `with_constraints` false leaves out the
+// constraint rules (read_app checks those at the constraints' positions in the body).
+void validate_app_at(const AppDefinition& app, const std::string& path, Violations& violations,
+                     bool with_constraints = true);
+// The value rules of one constraint, reported at `path`.
+void validate_constraint(const Constraint& constraint, const std::string& path,
+                         Violations& violations);
 
 // Whether `pattern` compiles as a regular expression.
 bool is_valid_regex(const std::string& pattern);

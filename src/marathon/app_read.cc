@@ -74,6 +74,7 @@ std::vector<Constraint> read_constraints(Reader& reader, Violations& violations,
     }
     Constraint constraint{(*parts)[0], *op, std::nullopt};
     if (parts->size() == 3) constraint.value = (*parts)[2];
+    validate_constraint(constraint, at, violations);
     // Marathon keeps constraints as a set: a repeated one is the same constraint.
     if (std::find(constraints.begin(), constraints.end(), constraint) == constraints.end()) {
       constraints.push_back(std::move(constraint));
@@ -776,7 +777,7 @@ AppDefinition read_app(Reader& reader, Violations& violations, const Json& body,
     }
   }
 
-  validate_app_at(app, path, violations);
+  validate_app_at(app, path, violations, /*with_constraints=*/false);
   return app;
 }
 

@@ -73,6 +73,13 @@ bool docker_network_given(const Json& update) {
   return docker != nullptr && has(*docker, "network");
 }
 
+// Whether the update's legacy network fields (ipAddress, docker.network) leave host networking.
+bool legacy_leaves_host_networking(const Json& update) {
+  if (has(update, "ipAddress")) return true;
+  if (!docker_network_given(update)) return false;
+  return update["container"]["docker"]["network"] != "HOST";
+}
+
 // Whether the networks of `update` leave host networking.
 bool leaves_host_networking(const Json& update) {
   const Json* networks = detail::Reader::find(update, "networks");
@@ -104,7 +111,8 @@ Json merge_update(const AppDefinition& existing, const Json& update) {
   drop_unless_given("cmd", {"args"});
   drop_unless_given("args", {"cmd"});
   if (docker_network_given(update) && !has(update, "networks")) merged.erase("networks");
-  if (leaves_host_networking(update) && !has(update, "portDefinitions") && !has(update, "ports")) {
+  if ((leaves_host_networking(update) || legacy_leaves_host_networking(update)) &&
+      !has(update, "portDefinitions") && !has(update, "ports")) {
     merged["portDefinitions"] = Json::array();
   }
   if (has(update, "networks") && !leaves_host_networking(update) && !has(update, "container") &&

@@ -86,6 +86,8 @@ std::string constraint_text(const Constraint& constraint) {
   return text;
 }
 
+}  // namespace
+
 void validate_constraint(const Constraint& c, const std::string& path, Violations& v) {
   using Op = Constraint::Operator;
   const std::string value = c.value.value_or("");
@@ -124,6 +126,8 @@ void validate_constraint(const Constraint& c, const std::string& path, Violation
       break;
   }
 }
+
+namespace {
 
 void validate_port_definitions(const AppDefinition& app, const std::string& path, Violations& v) {
   std::string base = child_path(path, "portDefinitions");
@@ -484,7 +488,8 @@ bool is_valid_regex(const std::string& pattern) {
   }
 }
 
-void validate_app_at(const AppDefinition& app, const std::string& path, Violations& v) {
+void validate_app_at(const AppDefinition& app, const std::string& path, Violations& v,
+                     bool with_constraints) {
   std::string root = shown_path(path);
   auto at = [&](std::string_view key) { return child_path(path, key); };
 
@@ -519,8 +524,10 @@ void validate_app_at(const AppDefinition& app, const std::string& path, Violatio
     v.add(at("executor"), "must fully match regular expression '^(//cmd)|(/?[^/]+(/[^/]+)*)|$'");
   }
 
-  for (std::size_t i = 0; i < app.constraints.size(); ++i) {
-    validate_constraint(app.constraints[i], index_path(at("constraints"), i), v);
+  if (with_constraints) {
+    for (std::size_t i = 0; i < app.constraints.size(); ++i) {
+      validate_constraint(app.constraints[i], index_path(at("constraints"), i), v);
+    }
   }
   for (std::size_t i = 0; i < app.accepted_resource_roles.size(); ++i) {
     if (app.accepted_resource_roles[i].empty()) {

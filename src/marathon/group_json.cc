@@ -209,21 +209,40 @@ std::vector<AppDefinition> apps_of(const GroupUpdate& update) {
 
 Status check_dependency_cycles(const std::vector<AppDefinition>& apps,
                                const std::vector<GroupDefinition>& groups) {
+  // Apps sorted by id, so that the apps at or below an id are one contiguous range.
+  std::vector<std::pair<std::string, std::size_t>> by_id;
+  by_id.reserve(apps.size());
+  for (std::size_t i = 0; i < apps.size(); ++i) by_id.emplace_back(apps[i].id, i);
+  std::sort(by_id.begin(), by_id.end());
+  auto targets_of = [&](const std::string& dependency, std::vector<std::size_t>& out) {
+    auto exact =
+        std::lower_bound(by_id.begin(), by_id.end(), std::make_pair(dependency, std::size_t{0}));
+    for (; exact != by_id.end() && exact->first == dependency; ++exact)
+      out.push_back(exact->second);
+    // "/a-b" sorts between "/a" and "/a/x", so the apps below start at the prefix itself.
+    std::string prefix = is_root_id(dependency) ? "/" : dependency + "/";
+    auto below =
+        std::lower_bound(by_id.begin(), by_id.end(), std::make_pair(prefix, std::size_t{0}));
+    for (; below != by_id.end() && below->first.compare(0, prefix.size(), prefix) == 0; ++below) {
+      if (below->first != dependency) out.push_back(below->second);
+    }
+  };
+  std::map<std::string, const GroupDefinition*> groups_by_id;
+  for (const GroupDefinition& group : groups) groups_by_id[group.id] = &group;
+
   // Edges from each app to the apps it waits for.
   std::vector<std::vector<std::size_t>> edges(apps.size());
   for (std::size_t a = 0; a < apps.size(); ++a) {
     std::vector<std::string> dependencies = apps[a].dependencies;
-    for (const GroupDefinition& group : groups) {
-      if (is_child_of(apps[a].id, group.id)) {
-        dependencies.insert(dependencies.end(), group.dependencies.begin(),
-                            group.dependencies.end());
+    for (std::string group = parent_id(apps[a].id);; group = parent_id(group)) {
+      auto found = groups_by_id.find(group);
+      if (found != groups_by_id.end()) {
+        dependencies.insert(dependencies.end(), found->second->dependencies.begin(),
+                            found->second->dependencies.end());
       }
+      if (is_root_id(group)) break;
     }
-    for (const std::string& dependency : dependencies) {
-      for (std::size_t b = 0; b < apps.size(); ++b) {
-        if (is_at_or_below(apps[b].id, dependency)) edges[a].push_back(b);
-      }
-    }
+    for (const std::string& dependency : dependencies) targets_of(dependency, edges[a]);
   }
   // Iterative depth-first search; a back edge (to a node on the stack) closes a cycle.
   enum class Mark { kNew, kOnStack, kDone };
