@@ -105,7 +105,7 @@ Status AgentServer::start() {
                                            std::chrono::seconds(5));
   random_ = std::make_unique<Random>(Random::os_seed());
   prober_ = std::make_unique<LiveHealthProber>(loop_, [this](const std::string& task_id) {
-    return containerizer_->supervisor_pid(task_id);
+    return containerizer_->supervisor_pidfd(task_id);
   });
   fetcher_ = std::make_unique<LocalFetcher>(
       [this](std::function<void()> work, std::function<void()> done) {

@@ -3,8 +3,8 @@
 #include "agent/live_health_prober.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -30,6 +30,51 @@ milliseconds timeout_of(const ProbeRequest& request) {
   return std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(request.timeout));
 }
 
+// The exit status of the child when it could not join the task's namespaces.
+constexpr int kEnterFailed = 125;
+
+struct CheckChild {
+  char* const* argv;
+  char* const* envp;
+  const char* sandbox;  // may be null
+  int target_pidfd;     // a process in the task's namespaces, or -1
+};
+
+[[noreturn]] void exec_check(const CheckChild& child) {
+  if (child.sandbox != nullptr && ::chdir(child.sandbox) != 0) ::_exit(kEnterFailed);
+  ::execve(child.argv[0], child.argv, child.envp);
+  ::_exit(127);
+}
+
+// The forked child: async-signal-safe calls only. Joins the task's mount and pid namespaces
+// when it has a target (the pid namespace applies to children, hence the second fork, whose
+// exit status this process then passes on) and runs the command.
+[[noreturn]] void run_check_child(const CheckChild& child) {
+  ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  const int devnull = ::open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+  }
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (child.target_pidfd < 0) exec_check(child);
+  if (::setns(child.target_pidfd, CLONE_NEWNS | CLONE_NEWPID) != 0) ::_exit(kEnterFailed);
+  const pid_t inner = ::fork();
+  if (inner < 0) ::_exit(kEnterFailed);
+  if (inner == 0) exec_check(child);
+  int status = 0;
+  while (::waitpid(inner, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
+  ::kill(::getpid(), WTERMSIG(status));
+  ::_exit(128 + WTERMSIG(status));
+}
+
 ProbeResult failure(std::string error) {
   ProbeResult result;
   result.error = std::move(error);
@@ -38,22 +83,10 @@ ProbeResult failure(std::string error) {
 
 }  // namespace
 
-LiveHealthProber::LiveHealthProber(EventLoop& loop, TaskPid task_pid)
+LiveHealthProber::LiveHealthProber(EventLoop& loop, TaskPidfd task_pidfd)
     : loop_(loop),
-      task_pid_(std::move(task_pid)),
-      self_(std::make_shared<LiveHealthProber*>(this)) {
-  for (const char* path : {"/usr/bin/nsenter", "/bin/nsenter", "/usr/sbin/nsenter"}) {
-    if (::access(path, X_OK) == 0) {
-      nsenter_ = path;
-      break;
-    }
-  }
-  if (task_pid_ && nsenter_.empty()) {
-    spdlog::warn(
-        "nsenter is not installed: COMMAND health checks run outside the tasks' "
-        "namespaces");
-  }
-}
+      task_pidfd_(std::move(task_pidfd)),
+      self_(std::make_shared<LiveHealthProber*>(this)) {}
 
 LiveHealthProber::~LiveHealthProber() {
   for (auto& [id, command] : commands_) {
@@ -120,61 +153,39 @@ void LiveHealthProber::probe_tcp(const ProbeRequest& request,
 
 void LiveHealthProber::probe_command(const ProbeRequest& request,
                                      std::function<void(ProbeResult)> done) {
-  std::vector<std::string> args;
-  std::optional<pid_t> target = task_pid_ ? task_pid_(request.task_id) : std::nullopt;
-  const bool inside = target.has_value() && !nsenter_.empty();
-  if (inside) {
-    args = {nsenter_, "--target=" + std::to_string(*target), "--mount", "--pid"};
-    if (!request.sandbox_dir.empty()) args.push_back("--wd=" + request.sandbox_dir);
-    args.push_back("--");
-  }
-  for (const char* arg : {"/bin/sh", "-c"}) args.emplace_back(arg);
-  args.push_back(request.command);
+  // Everything the child needs is prepared here: after fork() in this multi-threaded process it
+  // may only make async-signal-safe calls.
+  std::string shell = "/bin/sh", dash_c = "-c", command_text = request.command;
+  char* argv[] = {shell.data(), dash_c.data(), command_text.data(), nullptr};
   std::vector<std::string> env_strings;
   for (const auto& [key, value] : request.environment) env_strings.push_back(key + "=" + value);
   if (request.environment.count("PATH") == 0) {
     env_strings.emplace_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   }
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
   std::vector<char*> envp;
   for (auto& entry : env_strings) envp.push_back(entry.data());
   envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  ::posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  ::posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  if (!inside && !request.sandbox_dir.empty()) {
-    ::posix_spawn_file_actions_addchdir_np(&actions, request.sandbox_dir.c_str());
+  CheckChild child;
+  child.argv = argv;
+  child.envp = envp.data();
+  child.sandbox = request.sandbox_dir.empty() ? nullptr : request.sandbox_dir.c_str();
+  child.target_pidfd = -1;
+  if (task_pidfd_) {
+    if (auto pidfd = task_pidfd_(request.task_id)) child.target_pidfd = *pidfd;
   }
-  posix_spawnattr_t attributes;
-  ::posix_spawnattr_init(&attributes);
-  // Its own process group, so that the timeout kills the whole command; default signal
-  // dispositions and an empty mask, whatever the agent uses.
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  ::posix_spawnattr_setsigmask(&attributes, &none);
-  ::posix_spawnattr_setsigdefault(&attributes, &all);
-  ::posix_spawnattr_setpgroup(&attributes, 0);
-  ::posix_spawnattr_setflags(
-      &attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), envp.data());
-  ::posix_spawn_file_actions_destroy(&actions);
-  ::posix_spawnattr_destroy(&attributes);
+
   std::weak_ptr<LiveHealthProber*> weak = self_;
-  if (spawned != 0) {
-    const std::string why = "run the command: " + std::string(std::strerror(spawned));
+  const pid_t pid = ::fork();
+  if (pid == 0) run_check_child(child);
+  if (pid < 0) {
+    const std::string why = "fork: " + std::string(std::strerror(errno));
     loop_.post([weak, why, done = std::move(done)] {
       if (weak.lock()) done(failure(why));
     });
     return;
   }
+  // Also in the parent, so that a kill of the group right away cannot miss the child.
+  ::setpgid(pid, pid);
   const int pidfd = pidfd_open(pid);
   if (pidfd < 0) {
     const int err = errno;
@@ -191,6 +202,7 @@ void LiveHealthProber::probe_command(const ProbeRequest& request,
   Command& command = commands_[id];
   command.pid = pid;
   command.pidfd = pidfd;
+  command.inside = child.target_pidfd >= 0;
   command.timeout = timeout_of(request);
   command.done = std::move(done);
   command.watch = loop_.watch_readable(pidfd, [this, id] { on_command_exit(id); });
@@ -229,6 +241,8 @@ void LiveHealthProber::on_command_exit(std::uint64_t id) {
     result.error = "timed out after " + std::to_string(command.timeout.count()) + " ms";
   } else if (reaped < 0) {
     result.error = "wait for the command: " + std::string(std::strerror(errno));
+  } else if (command.inside && WIFEXITED(status) && WEXITSTATUS(status) == kEnterFailed) {
+    result.error = "could not enter the task's namespaces or sandbox";
   } else {
     result.completed = true;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

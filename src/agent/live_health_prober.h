@@ -5,9 +5,10 @@
 //            to a TLS port would always fail and get a healthy task killed
 //   TCP      a connect to 127.0.0.1:<port> (tcp_probe), closed at once
 //   COMMAND  /bin/sh -c <command> with the task's environment, in its sandbox; inside the
-//            task's mount and pid namespaces (through nsenter) when `task_pid` finds the task's
-//            supervisor, else on the host. Its own process group, killed at the timeout; its
-//            exit seen through a pidfd on the loop. Output goes to /dev/null.
+//            task's mount and pid namespaces (setns through the supervisor's pidfd) when
+//            `task_pidfd` finds one, else on the host; never in the task's cgroup. Its own
+//            process group, killed at the timeout; its exit seen through a pidfd on the loop.
+//            Output goes to /dev/null.
 #pragma once
 
 #include <sys/types.h>
@@ -28,11 +29,11 @@ class HttpClient;
 
 class LiveHealthProber final : public HealthProber {
  public:
-  // The pid (in the agent's pid namespace) of a process inside the task's namespaces, if the
-  // task runs in a container with namespaces of its own.
-  using TaskPid = std::function<std::optional<pid_t>(const std::string& task_id)>;
+  // A pidfd of a process inside the task's namespaces, if the task runs in a container with
+  // namespaces of its own. Borrowed: used at once, never kept or closed.
+  using TaskPidfd = std::function<std::optional<int>(const std::string& task_id)>;
 
-  LiveHealthProber(EventLoop& loop, TaskPid task_pid = {});
+  explicit LiveHealthProber(EventLoop& loop, TaskPidfd task_pidfd = {});
   // Kills the commands still running; their callbacks are not called.
   ~LiveHealthProber() override;
   LiveHealthProber(const LiveHealthProber&) = delete;
@@ -47,6 +48,7 @@ class LiveHealthProber final : public HealthProber {
     std::uint64_t watch = 0;
     std::uint64_t timer = 0;
     bool timed_out = false;
+    bool inside = false;  // in the task's namespaces
     std::chrono::milliseconds timeout{0};
     std::function<void(ProbeResult)> done;
   };
@@ -57,8 +59,7 @@ class LiveHealthProber final : public HealthProber {
   void on_command_exit(std::uint64_t id);
 
   EventLoop& loop_;
-  TaskPid task_pid_;
-  std::string nsenter_;  // path of nsenter, empty if not installed
+  TaskPidfd task_pidfd_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::unique_ptr<HttpClient>> clients_;
   std::map<std::uint64_t, Command> commands_;

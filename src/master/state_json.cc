@@ -34,26 +34,50 @@ json slave_json(const AgentRecord& agent) {
               {"capabilities", json::array()}};
 }
 
+// Marathon's healthCheckResults, one per check, with ISO timestamps or null.
+json health_results_json(const TaskRecord& task) {
+  auto stamp = [](const std::optional<std::int64_t>& ms) {
+    return ms ? json(format_timestamp(from_epoch_millis(*ms))) : json();
+  };
+  json results = json::array();
+  for (const auto& result : task.health_results) {
+    results.push_back({{"alive", result.alive},
+                       {"consecutive_failures", result.consecutive_failures},
+                       {"first_success", stamp(result.first_success_ms)},
+                       {"last_success", stamp(result.last_success_ms)},
+                       {"last_failure", stamp(result.last_failure_ms)},
+                       {"last_failure_cause", result.last_failure_cause}});
+  }
+  return results;
+}
+
 json mesos_task_json(const TaskRecord& task) {
   json statuses = json::array();
   statuses.push_back({{"state", to_string(task.state)},
                       {"timestamp", to_epoch_seconds(task.updated_at)},
                       {"message", task.message},
                       {"reason", task.reason}});
-  return json{{"id", task.id()},
-              {"name", task.spec.name},
-              {"framework_id", kFrameworkId},
-              {"executor_id", ""},
-              {"slave_id", task.agent_id},
-              {"agent_hostname", task.hostname},
-              {"state", to_string(task.state)},
-              {"resources", resources_to_json(task.spec.resources)},
-              {"ports", task.ports},
-              {"command", task.spec.command},
-              {"kill_requested", task.kill_requested},
-              {"staged_at", format_timestamp(task.staged_at)},
-              {"started_at", task.started_at ? json(format_timestamp(*task.started_at)) : json()},
-              {"statuses", statuses}};
+  // Mesos sets `healthy` on a status once the task's health check has a result.
+  if (task.healthy) statuses.back()["healthy"] = *task.healthy;
+  json doc{{"id", task.id()},
+           {"name", task.spec.name},
+           {"framework_id", kFrameworkId},
+           {"executor_id", ""},
+           {"slave_id", task.agent_id},
+           {"agent_hostname", task.hostname},
+           {"state", to_string(task.state)},
+           {"resources", resources_to_json(task.spec.resources)},
+           {"ports", task.ports},
+           {"command", task.spec.command},
+           {"kill_requested", task.kill_requested},
+           {"staged_at", format_timestamp(task.staged_at)},
+           {"started_at", task.started_at ? json(format_timestamp(*task.started_at)) : json()},
+           {"statuses", statuses}};
+  // Berth's additions: the per-check results and readiness, when the task has checks.
+  if (task.healthy) doc["healthy"] = *task.healthy;
+  if (!task.health_results.empty()) doc["health_check_results"] = health_results_json(task);
+  if (task.ready) doc["ready"] = *task.ready;
+  return doc;
 }
 
 json slaves_array(const MasterCore& core) {

@@ -457,10 +457,10 @@ void LinuxContainerizer::kill_and_remove(const std::string& task_id) {
   if (!wiped.ok()) spdlog::warn("destroy task {}: {}", task_id, wiped.error().message);
 }
 
-std::optional<pid_t> LinuxContainerizer::supervisor_pid(const std::string& task_id) const {
+std::optional<int> LinuxContainerizer::supervisor_pidfd(const std::string& task_id) const {
   auto it = running_.find(task_id);
   if (it == running_.end()) return std::nullopt;
-  return it->second.pid;
+  return it->second.pidfd;
 }
 
 std::vector<std::string> LinuxContainerizer::running() const {

@@ -100,9 +100,10 @@ class LinuxContainerizer final : public Containerizer {
   void destroy(const std::string& task_id) override;
   std::vector<std::string> running() const override;
 
-  // The supervisor of a running task, in the agent's pid namespace: pid 1 of the task's pid
-  // namespace, in its mount namespace (for commands run inside the task, like health checks).
-  std::optional<pid_t> supervisor_pid(const std::string& task_id) const;
+  // A pidfd of the supervisor of a running task: pid 1 of the task's pid namespace, in its
+  // mount namespace (for setns() by commands run inside the task, like health checks). Owned
+  // by the containerizer and valid until the task's exit is handled.
+  std::optional<int> supervisor_pidfd(const std::string& task_id) const;
 
   // The cgroup layout in use (for logs and tests); valid after init().
   const Cgroups& cgroups() const { return *cgroups_; }
