@@ -90,6 +90,8 @@ class MasterCore {
   const std::map<std::string, TaskRecord>& tasks() const { return tasks_; }
   const TaskRecord* find_task(const std::string& id) const;
   const MasterConfig& config() const { return config_; }
+  // This master's id (Marathon's frameworkId), kept across restarts.
+  const std::string& master_id() const { return master_id_; }
   WallTime start_time() const { return start_time_; }
 
   // Adds a listener called after every persisted task change (the app scheduler, the event

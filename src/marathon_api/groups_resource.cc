@@ -1,0 +1,226 @@
+// /v2/groups (marathon-api.md §3.2, §11): the tree of groups with their apps, and changes to
+// whole subtrees as one deployment.
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "common/time_format.h"
+#include "marathon/group_json.h"
+#include "marathon/path_id.h"
+#include "marathon_api/resources.h"
+#include "marathon_api/task_json.h"
+#include "scheduler/app_scheduler.h"
+#include "scheduler/stored_keys.h"
+
+namespace berth::marathon_api {
+namespace {
+
+using marathon::AppDefinition;
+using marathon::GroupDefinition;
+using marathon::GroupUpdate;
+using scheduler::Root;
+
+std::vector<AppDefinition> app_list(const Root& root) {
+  std::vector<AppDefinition> apps;
+  apps.reserve(root.apps.size());
+  for (const auto& [id, app] : root.apps) apps.push_back(app);
+  return apps;
+}
+
+std::vector<GroupDefinition> group_list(const Root& root) {
+  std::vector<GroupDefinition> groups;
+  for (const auto& [id, group] : root.groups) groups.push_back(group);
+  return groups;
+}
+
+bool is_under(const std::string& id, const std::string& group) {
+  return group == "/" ? id != "/" : id.rfind(group + "/", 0) == 0;
+}
+
+// Removes a group's whole subtree (not the group itself).
+void clear_below(Root& root, const std::string& group) {
+  std::erase_if(root.apps, [&](const auto& entry) { return is_under(entry.first, group); });
+  std::erase_if(root.groups, [&](const auto& entry) { return is_under(entry.first, group); });
+}
+
+// Marathon's GroupUpdate applied to the root: given apps replace the group's own apps, given
+// groups replace its subgroups (each applied the same way), given dependencies replace its own.
+void apply_update(Root& root, const GroupUpdate& update) {
+  GroupDefinition& group = root.groups[update.id];
+  group.id = update.id;
+  if (update.dependencies) group.dependencies = *update.dependencies;
+  if (update.apps) {
+    std::erase_if(root.apps,
+                  [&](const auto& entry) { return marathon::parent_id(entry.first) == update.id; });
+    for (const AppDefinition& app : *update.apps) root.apps.insert_or_assign(app.id, app);
+  }
+  if (update.groups) {
+    std::set<std::string> kept;
+    for (const GroupUpdate& child : *update.groups) kept.insert(child.id);
+    std::vector<std::string> dropped;
+    for (const auto& [id, child] : root.groups) {
+      if (id != update.id && marathon::parent_id(id) == update.id && kept.count(id) == 0) {
+        dropped.push_back(id);
+      }
+    }
+    for (const std::string& id : dropped) {
+      clear_below(root, id);
+      root.groups.erase(id);
+      root.apps.erase(id);
+    }
+    for (const GroupUpdate& child : *update.groups) apply_update(root, child);
+  }
+}
+
+HttpResponse get_group(ApiContext& context, const HttpRequest& request, const std::string& id) {
+  const Root& root = context.scheduler.root();
+  TasksByApp tasks = tasks_by_app(context.master);
+  marathon::GroupEmbed embed = marathon::resolve_group_embed(request.params("embed"));
+  auto render = [&](const AppDefinition& app) {
+    return app_info(context, app, tasks[app.id], embed.app);
+  };
+  auto body = marathon::group_info_json(id, app_list(root), group_list(root), embed, render);
+  if (!body.ok()) return error(body.error());
+  return json_ok(200, std::move(*body));
+}
+
+HttpResponse group_versions(ApiContext& context, const std::string& id) {
+  const Root& root = context.scheduler.root();
+  auto group = root.groups.find(id);
+  if (group == root.groups.end()) return error(not_found("Group '" + id + "' does not exist"));
+  // Berth keeps versions per app, not snapshots of groups: a group's history is its current
+  // version only.
+  return json_ok(200, nlohmann::json::array({format_timestamp(group->second.version)}).dump());
+}
+
+HttpResponse create_group(ApiContext& context, const HttpRequest& request,
+                          const std::string& path_id) {
+  auto update = marathon::parse_group_update(request.body, path_id);
+  if (!update.ok()) return error(update.error());
+  const Root& root = context.scheduler.root();
+  if (root.apps.count(update->id) != 0) {
+    return error(conflict("An app with the path " + update->id + " already exists."));
+  }
+  if (update->id == "/" || root.groups.count(update->id) != 0) {
+    return error(
+        conflict("Group " + update->id + " is already created. Use PUT to change this group."));
+  }
+  Root target = root;
+  apply_update(target, *update);
+  scheduler::ensure_groups(target);
+  if (auto valid = validate_target(target); !valid.ok()) return error(valid.error());
+  std::vector<std::string> ids;
+  for (const AppDefinition& app : marathon::apps_of(*update)) ids.push_back(app.id);
+  auto deployment = context.scheduler.deploy(std::move(target), flag(request, "force", false));
+  if (!deployment.ok()) return deploy_error(context, deployment.error(), ids);
+  HttpResponse response = deployment_result(201, *deployment);
+  response.headers.emplace_back("Location", context.base_url() + "/v2/groups" + update->id);
+  return response;
+}
+
+HttpResponse update_group(ApiContext& context, const HttpRequest& request,
+                          const std::string& path_id) {
+  auto update = marathon::parse_group_update(request.body, path_id);
+  if (!update.ok()) return error(update.error());
+  const Root& root = context.scheduler.root();
+  if (root.apps.count(update->id) != 0) {
+    return error(conflict("An app with the path " + update->id + " already exists."));
+  }
+  Root target = root;
+  if (update->version) {
+    // Group versions are not kept as snapshots (see group_versions).
+    auto group = root.groups.find(update->id);
+    if (group == root.groups.end() || group->second.version != *update->version) {
+      return error(not_found("Group '" + update->id + "' does not exist in version " +
+                             format_timestamp(*update->version)));
+    }
+  } else if (update->scale_by) {
+    if (root.groups.count(update->id) == 0) {
+      return error(not_found("Group '" + update->id + "' does not exist"));
+    }
+    for (auto& [id, app] : target.apps) {
+      if (is_under(id, update->id)) {
+        app.instances = static_cast<std::int64_t>(
+            std::ceil(static_cast<double>(app.instances) * *update->scale_by - 1e-9));
+      }
+    }
+  } else {
+    apply_update(target, *update);
+  }
+  scheduler::ensure_groups(target);
+  if (auto valid = validate_target(target); !valid.ok()) return error(valid.error());
+  if (flag(request, "dryRun", false)) {
+    auto plan = context.scheduler.dry_run(target);
+    if (!plan.ok()) return error(plan.error());
+    return json_ok(200, scheduler::deployment_steps_to_json(plan->plan).dump());
+  }
+  std::vector<std::string> ids;
+  for (const auto& [id, app] : target.apps) {
+    if (is_under(id, update->id)) ids.push_back(id);
+  }
+  auto deployment = context.scheduler.deploy(std::move(target), flag(request, "force", false));
+  if (!deployment.ok()) return deploy_error(context, deployment.error(), ids);
+  return deployment_result(200, *deployment);
+}
+
+HttpResponse delete_group(ApiContext& context, const HttpRequest& request, const std::string& id) {
+  const Root& root = context.scheduler.root();
+  if (root.groups.count(id) == 0) return error(not_found("Group '" + id + "' does not exist"));
+  Root target = root;
+  std::vector<std::string> ids;
+  for (const auto& [app_id, app] : root.apps) {
+    if (is_under(app_id, id)) ids.push_back(app_id);
+  }
+  clear_below(target, id);
+  if (id != "/") target.groups.erase(id);
+  scheduler::ensure_groups(target);
+  auto deployment = context.scheduler.deploy(std::move(target), flag(request, "force", false));
+  if (!deployment.ok()) return deploy_error(context, deployment.error(), ids);
+  return deployment_result(200, *deployment);
+}
+
+}  // namespace
+
+Status validate_target(const Root& target) {
+  std::vector<AppDefinition> apps = app_list(target);
+  BERTH_RETURN_IF_ERROR(marathon::check_dependency_cycles(apps, group_list(target)));
+  return marathon::validate_cluster(apps);
+}
+
+HttpResponse handle_groups(ApiContext& context, const HttpRequest& request,
+                           const std::vector<std::string>& segments) {
+  const std::size_t n = segments.size();
+  const std::string& method = request.method;
+  if (method == "GET") {
+    if (n >= 3 && segments[n - 1] == "apps") {
+      std::string id = join_id(segments, 2, n - 1);
+      if (context.scheduler.root().groups.count(id) == 0) {
+        return error(not_found("Group '" + id + "' does not exist"));
+      }
+      std::vector<std::string> apps_path{"v2", "apps"};
+      for (const std::string& segment : path_segments(id)) apps_path.push_back(segment);
+      apps_path.push_back("*");
+      return handle_apps(context, request, apps_path);
+    }
+    if (n >= 3 && segments[n - 1] == "versions") {
+      return group_versions(context, join_id(segments, 2, n - 1));
+    }
+    if (n >= 4 && segments[n - 2] == "versions") {
+      std::string id = join_id(segments, 2, n - 2);
+      const Root& root = context.scheduler.root();
+      auto group = root.groups.find(id);
+      if (group == root.groups.end() ||
+          format_timestamp(group->second.version) != segments[n - 1]) {
+        return error(not_found("Group '" + id + "' does not exist in version " + segments[n - 1]));
+      }
+      return get_group(context, request, id);
+    }
+    return get_group(context, request, join_id(segments, 2, n));
+  }
+  std::string id = join_id(segments, 2, n);
+  if (method == "POST") return create_group(context, request, id);
+  if (method == "PUT") return update_group(context, request, id);
+  if (method == "DELETE") return delete_group(context, request, id);
+  return message(405, "Method not allowed");
+}
+
+}  // namespace berth::marathon_api

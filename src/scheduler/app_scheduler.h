@@ -1,0 +1,181 @@
+// AppScheduler: Marathon's job inside the master. It owns the declared apps and groups (the
+// "root"), their versions and the running deployments, persists all of them through the
+// StateStore before answering, and drives every app's tasks towards its definition through
+// MasterCore (placement, launch, kill). Part of the deterministic core: no sockets, threads,
+// files or real clock.
+//
+// Every change to the root is one deployment:
+//
+//   API call -> target root -> plan (steps of actions in dependency order) -> persisted
+//            -> steps run one after another; an app's tasks are driven to the target only
+//               once the step holding its action has begun (AppDriver decides each launch
+//               and kill) -> all actions of the last step done -> deployment_success
+//
+// A master that restarts finds the deployments in the store and carries on from their current
+// step; the tasks it finds tell AppDriver where each app stands.
+//
+// Threading: the master's event loop; no method may be called concurrently.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/result.h"
+#include "marathon/app_definition.h"
+#include "scheduler/deployment.h"
+#include "scheduler/launch_backoff.h"
+
+namespace berth {
+class MasterCore;
+class StateStore;
+struct TaskRecord;
+}  // namespace berth
+
+namespace berth::scheduler {
+
+struct SchedulerConfig {
+  // How often every app is looked at even when nothing changed (backoff expiry, unreachable
+  // timeouts).
+  Duration reconcile_interval = std::chrono::seconds(1);
+  // Stored versions per app (Marathon's zk_max_versions).
+  std::size_t max_versions = 50;
+  // Marathon's --max_running_deployments.
+  std::size_t max_running_deployments = 100;
+};
+
+// The declared state: every app and every group (including "/" and every parent of an app).
+struct Root {
+  std::map<std::string, marathon::AppDefinition> apps;
+  std::map<std::string, marathon::GroupDefinition> groups;
+};
+
+// An app waiting for tasks, as GET /v2/queue shows it.
+struct QueueEntry {
+  std::string app_id;
+  std::size_t count = 0;  // instances still to launch
+  Instant delay_until;    // launch backoff
+  WallTime since;
+  // Why the last attempt found no agent: Marathon's reason names (InsufficientCpus, ...) and
+  // how many agents refused for each.
+  std::map<std::string, int> refusals;
+  std::string message;  // the allocator's explanation, or why the app cannot run at all
+};
+
+// What the scheduler tells the world (the event stream).
+struct SchedulerEvents {
+  std::function<void(const Deployment&)> deployment_success;
+  std::function<void(const Deployment&, const std::string& reason)> deployment_failed;
+  std::function<void(const std::string& group_id, WallTime version)> group_change_success;
+  std::function<void(const TaskRecord&, const std::string& reason)> unhealthy_task_killed;
+  std::function<void(const std::string& app_id)> app_terminated;
+};
+
+class AppScheduler {
+ public:
+  AppScheduler(SchedulerConfig config, Clock& clock, StateStore& store, MasterCore& master,
+               Random& random);
+  ~AppScheduler();
+  AppScheduler(const AppScheduler&) = delete;
+  AppScheduler& operator=(const AppScheduler&) = delete;
+
+  // Loads the root, versions and deployments, and starts driving. After MasterCore::recover.
+  Status recover();
+
+  void set_events(SchedulerEvents events) { events_ = std::move(events); }
+
+  const Root& root() const { return root_; }
+  const marathon::AppDefinition* find_app(const std::string& id) const;
+  const std::map<std::string, Deployment>& deployments() const { return deployments_; }
+  // The live (non-terminal) tasks of an app.
+  std::vector<const TaskRecord*> tasks_of(const std::string& app_id) const;
+  // Ids of the running deployments that affect any of `app_ids`.
+  std::vector<std::string> locking_deployments(const std::set<std::string>& app_ids) const;
+
+  // Replaces the declared root with `target` through one deployment. Apps whose definition
+  // changed get a new version (a scale touches only versionInfo.lastScalingAt). kConflict when
+  // a running deployment affects a changed app and `force` is false; with `force` those
+  // deployments are cancelled first. Returns the deployment (possibly of zero steps).
+  Result<Deployment> deploy(Root target, bool force);
+  // The plan `deploy(target)` would run, without running it.
+  Result<Deployment> dry_run(const Root& target) const;
+  // A new version of the app with the same definition: every task is replaced.
+  Result<Deployment> restart(const std::string& app_id, bool force);
+
+  // DELETE /v2/deployments/<id>: force=false reverts the apps it touched (a new deployment,
+  // returned); force=true only forgets it (nullopt).
+  Result<std::optional<Deployment>> cancel(const std::string& deployment_id, bool force);
+
+  // Kills tasks of apps. With `scale` the apps' instances go down by the number killed (a
+  // deployment, returned); without it the apps start replacements.
+  Result<std::optional<Deployment>> kill_tasks(const std::vector<std::string>& task_ids, bool scale,
+                                               bool force);
+
+  // Stored versions of an app, newest first, and one of them.
+  std::vector<WallTime> versions(const std::string& app_id) const;
+  Result<marathon::AppDefinition> version(const std::string& app_id, WallTime version) const;
+
+  std::vector<QueueEntry> queue() const;
+  // DELETE /v2/queue/<app>/delay. kNotFound when the app is not waiting.
+  Status reset_delay(const std::string& app_id);
+
+  // The last failure of an app's task, for AppInfo.lastTaskFailure.
+  const TaskRecord* last_failure(const std::string& app_id) const;
+
+ private:
+  struct AppRuntime {
+    QueueEntry queue;
+    LaunchBackoff backoff;
+    std::optional<std::string> last_failure;  // task id
+    bool waiting = false;                     // in the queue
+  };
+
+  void on_task_changed(const TaskRecord& task);
+  void schedule_reconcile();
+  void reconcile();
+  // The definition an app's tasks are driven towards now (nullptr: stopping), given the
+  // deployments in flight.
+  const marathon::AppDefinition* drive_target(const std::string& app_id) const;
+  void drive_app(const std::string& app_id, const std::vector<const TaskRecord*>& tasks);
+  void launch(const marathon::AppDefinition& app, std::size_t count, AppRuntime& runtime,
+              const std::vector<const TaskRecord*>& tasks);
+  void advance_deployments(std::map<std::string, std::vector<const TaskRecord*>>& tasks);
+  bool action_done(const Deployment& deployment, const DeploymentAction& action,
+                   const std::vector<const TaskRecord*>& tasks) const;
+
+  WallTime next_version();
+  // Gives `version` to every group of `target` that is new, has new dependencies, or holds a
+  // changed app (and to their ancestors), and adds missing parent groups.
+  void stamp_groups(Root& target, WallTime version) const;
+  Result<Deployment> make_deployment(const Root& target, WallTime version) const;
+  Status persist(const Root& target, const Deployment* deployment,
+                 const std::vector<std::string>& removed_deployments);
+  Result<Deployment> start(Root target, bool force);
+
+  SchedulerConfig config_;
+  Clock& clock_;
+  StateStore& store_;
+  MasterCore& master_;
+  Random& random_;
+  SchedulerEvents events_;
+
+  Root root_;
+  std::map<std::string, Deployment> deployments_;
+  std::map<std::string, std::vector<WallTime>> versions_;  // newest first
+  std::map<std::string, AppRuntime> runtime_;
+  // Apps no longer declared whose tasks are still being stopped.
+  std::map<std::string, Instant> stopping_;
+  WallTime last_version_;
+  TimerId reconcile_timer_ = 0;
+  TimerId soon_timer_ = 0;
+  bool reconciling_ = false;
+  bool recovered_ = false;
+};
+
+}  // namespace berth::scheduler

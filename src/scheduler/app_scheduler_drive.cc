@@ -1,0 +1,237 @@
+// AppScheduler, the driving half: after every task change (coalesced) and on a steady tick, each
+// app's tasks are moved towards the definition its deployment step allows, and deployments
+// advance when every action of their current step is done.
+#include <algorithm>
+#include <cmath>
+
+#include "common/time_format.h"
+#include "master/master_core.h"
+#include "scheduler/app_driver.h"
+#include "scheduler/app_scheduler.h"
+#include "scheduler/constraint_matcher.h"
+#include "scheduler/launch_spec.h"
+#include "scheduler/stored_keys.h"
+#include "state/state_store.h"
+
+namespace berth::scheduler {
+namespace {
+
+using marathon::AppDefinition;
+
+bool is_failure(TaskState state) {
+  return state == TaskState::kFailed || state == TaskState::kError || state == TaskState::kLost ||
+         state == TaskState::kDropped || state == TaskState::kGone;
+}
+
+// Marathon's queue reasons for the allocator's refusals.
+std::string queue_reason(const std::string& refusal) {
+  if (refusal == "not enough cpus") return "InsufficientCpus";
+  if (refusal == "not enough mem") return "InsufficientMemory";
+  if (refusal == "not enough disk") return "InsufficientDisk";
+  if (refusal == "not enough gpus") return "InsufficientGpus";
+  if (refusal == "not enough ports" || refusal.rfind("port ", 0) == 0) return "InsufficientPorts";
+  if (refusal == "unreachable or not re-registered") return "AgentMaintenance";
+  return "UnfulfilledConstraint";
+}
+
+}  // namespace
+
+void AppScheduler::on_task_changed(const TaskRecord& task) {
+  if (task.spec.app_id.empty()) return;
+  if (is_terminal(task.state) && is_failure(task.state) && !task.kill_requested) {
+    AppRuntime& runtime = runtime_[task.spec.app_id];
+    runtime.last_failure = task.id();
+    if (find_app(task.spec.app_id) != nullptr) runtime.backoff.record_failure(clock_.now());
+  }
+  schedule_reconcile();
+}
+
+void AppScheduler::schedule_reconcile() {
+  if (soon_timer_ != 0 || !recovered_) return;
+  soon_timer_ = clock_.schedule(Duration::zero(), [this] {
+    soon_timer_ = 0;
+    reconcile();
+  });
+}
+
+const AppDefinition* AppScheduler::drive_target(const std::string& app_id) const {
+  for (const auto& [id, deployment] : deployments_) {
+    if (!deployment.affects(app_id)) continue;
+    bool begun = deployment.current_step >= deployment.step_of(app_id);
+    const auto& side = begun ? deployment.target : deployment.original;
+    auto it = side.find(app_id);
+    return it == side.end() ? nullptr : &it->second;
+  }
+  return find_app(app_id);
+}
+
+void AppScheduler::reconcile() {
+  if (reconciling_) return;
+  reconciling_ = true;
+  std::map<std::string, std::vector<const TaskRecord*>> tasks;
+  for (const auto& [id, task] : master_.tasks()) {
+    if (!task.spec.app_id.empty() && !is_terminal(task.state)) {
+      tasks[task.spec.app_id].push_back(&task);
+    }
+  }
+  std::set<std::string> apps;
+  for (const auto& [id, app] : root_.apps) apps.insert(id);
+  for (const auto& [id, list] : tasks) apps.insert(id);
+  for (const auto& [id, deployment] : deployments_) {
+    apps.insert(deployment.plan.affected_apps.begin(), deployment.plan.affected_apps.end());
+  }
+  for (const std::string& id : apps) drive_app(id, tasks[id]);
+  for (auto it = stopping_.begin(); it != stopping_.end();) {
+    bool gone = tasks[it->first].empty() && root_.apps.count(it->first) == 0;
+    if (gone && events_.app_terminated) events_.app_terminated(it->first);
+    it = gone ? stopping_.erase(it) : std::next(it);
+  }
+  advance_deployments(tasks);
+  reconciling_ = false;
+  if (reconcile_timer_ == 0) {
+    reconcile_timer_ = clock_.schedule(config_.reconcile_interval, [this] {
+      reconcile_timer_ = 0;
+      reconcile();
+    });
+  }
+}
+
+void AppScheduler::drive_app(const std::string& app_id,
+                             const std::vector<const TaskRecord*>& tasks) {
+  const AppDefinition* target = drive_target(app_id);
+  bool declared = target != nullptr;
+  bool starting = false;
+  if (!declared) {
+    // Not declared and not in a deployment that still needs it: a new app whose step has not
+    // begun has no tasks to touch; anything else is stopped.
+    for (const auto& [id, deployment] : deployments_) {
+      if (deployment.affects(app_id) && deployment.original.count(app_id) == 0 &&
+          deployment.current_step < deployment.step_of(app_id)) {
+        starting = true;
+      }
+    }
+    if (starting || tasks.empty()) {
+      runtime_[app_id].waiting = false;
+      return;
+    }
+  }
+  DriveDecision decision = drive({target, tasks, clock_.wall()});
+  for (const std::string& task_id : decision.kill) {
+    auto status = master_.kill(task_id);
+    bool unhealthy = std::find(decision.unhealthy.begin(), decision.unhealthy.end(), task_id) !=
+                     decision.unhealthy.end();
+    if (status.ok() && unhealthy && events_.unhealthy_task_killed) {
+      if (const TaskRecord* task = master_.find_task(task_id)) {
+        events_.unhealthy_task_killed(*task, "failed health checks");
+      }
+    }
+  }
+  AppRuntime& runtime = runtime_[app_id];
+  if (target == nullptr || decision.launch == 0) {
+    runtime.waiting = false;
+    return;
+  }
+  if (!runtime.waiting) {
+    runtime.waiting = true;
+    runtime.queue = QueueEntry{};
+    runtime.queue.app_id = app_id;
+    runtime.queue.since = clock_.wall();
+  }
+  runtime.queue.count = decision.launch;
+  runtime.backoff.expire(clock_.now());
+  runtime.queue.delay_until = runtime.backoff.deadline();
+  if (runtime.backoff.delayed(clock_.now())) return;
+  launch(*target, decision.launch, runtime, tasks);
+}
+
+void AppScheduler::launch(const AppDefinition& app, std::size_t count, AppRuntime& runtime,
+                          const std::vector<const TaskRecord*>& tasks) {
+  if (app.needs_image()) {
+    runtime.queue.message = "Berth does not run container images yet (container.docker.image '" +
+                            app.container->docker->image + "'): the app waits until it can";
+    runtime.queue.refusals = {{"DeclinedScarceResources", 0}};
+    return;
+  }
+  auto matcher = ConstraintMatcher::create(app.constraints);
+  if (!matcher.ok()) {
+    runtime.queue.message = matcher.error().message;
+    return;
+  }
+  std::vector<std::string> placed;
+  for (const TaskRecord* task : tasks) placed.push_back(task->agent_id);
+  const auto& agents = master_.agents().all();
+  std::string refusal_detail;
+  for (std::size_t i = 0; i < count; ++i) {
+    LaunchRequest request = launch_request(app, random_.uuid());
+    request.filter = [&](const AgentRecord& agent) {
+      auto refusal = matcher->check(agent, agents, placed);
+      if (refusal) refusal_detail = refusal->detail;
+      return !refusal.has_value();
+    };
+    std::map<std::string, int> refusals;
+    request.refusals = &refusals;
+    auto launched = master_.launch(request);
+    if (!launched.ok()) {
+      runtime.queue.refusals.clear();
+      for (const auto& [why, agents_refusing] : refusals) {
+        runtime.queue.refusals[queue_reason(why)] += agents_refusing;
+      }
+      runtime.queue.message = launched.error().message;
+      if (!refusal_detail.empty()) runtime.queue.message += " (" + refusal_detail + ")";
+      return;
+    }
+    placed.push_back(launched->agent_id);
+    --runtime.queue.count;
+  }
+  runtime.queue.refusals.clear();
+  runtime.queue.message.clear();
+}
+
+bool AppScheduler::action_done(const Deployment& deployment, const DeploymentAction& action,
+                               const std::vector<const TaskRecord*>& tasks) const {
+  if (action.type == DeploymentActionType::kStopApplication) {
+    return drive({nullptr, tasks, clock_.wall()}).done;
+  }
+  auto target = deployment.target.find(action.app_id);
+  if (target == deployment.target.end()) return true;
+  return drive({&target->second, tasks, clock_.wall()}).done;
+}
+
+void AppScheduler::advance_deployments(
+    std::map<std::string, std::vector<const TaskRecord*>>& tasks) {
+  std::vector<std::string> finished;
+  bool moved = false;
+  for (auto& [id, deployment] : deployments_) {
+    std::size_t step = deployment.current_step;
+    const auto& steps = deployment.plan.steps;
+    while (step < steps.size() &&
+           std::all_of(steps[step].actions.begin(), steps[step].actions.end(),
+                       [&](const DeploymentAction& action) {
+                         return action_done(deployment, action, tasks[action.app_id]);
+                       })) {
+      ++step;
+    }
+    if (step == deployment.current_step) continue;
+    if (step == steps.size()) {
+      finished.push_back(id);
+      continue;
+    }
+    Deployment next = deployment;
+    next.current_step = step;
+    auto status = store_.commit({Mutation::put(keys::deployment(id), deployment_to_store(next))});
+    if (!status.ok()) continue;  // retried at the next reconcile
+    deployment.current_step = step;
+    moved = true;
+  }
+  for (const std::string& id : finished) {
+    Deployment done = deployments_.at(id);
+    auto status = store_.commit({Mutation::remove(keys::deployment(id))});
+    if (!status.ok()) continue;
+    deployments_.erase(id);
+    moved = true;
+    if (events_.deployment_success) events_.deployment_success(done);
+  }
+  if (moved) schedule_reconcile();
+}
+
+}  // namespace berth::scheduler
