@@ -42,7 +42,13 @@ std::string remote_host(const std::string& remote) {
 
 EventStreamEndpoint::EventStreamEndpoint(Clock& clock, EventBus& bus, EventStreamOptions options,
                                          MetricsRegistry* metrics)
-    : clock_(clock), bus_(bus), options_(options), metrics_(metrics) {
+    : clock_(clock), bus_(bus), options_(options) {
+  if (metrics != nullptr) {
+    delivery_ = &metrics->histogram("berth_event_stream_delivery_seconds",
+                                    "Time from an event's publication to its frame being written "
+                                    "to a subscriber's connection.",
+                                    MetricsRegistry::latency_buckets());
+  }
   keepalive_timer_ = clock_.schedule(options_.keepalive_interval, [this] { keepalive(); });
 }
 
@@ -95,14 +101,8 @@ void EventStreamEndpoint::drain(SubscriberId id) {
     if (!event) return;
     // A failed write means the client left; on_close follows and detaches it.
     if (!stream.write(frame(*event))) return;
-    if (metrics_ != nullptr) {
-      const double seconds = std::chrono::duration<double>(clock_.now() - event->published).count();
-      metrics_
-          ->histogram("berth_event_stream_delivery_seconds",
-                      "Time from an event's publication to its frame being written to a "
-                      "subscriber's connection.",
-                      MetricsRegistry::latency_buckets())
-          .observe(seconds);
+    if (delivery_ != nullptr) {
+      delivery_->observe(std::chrono::duration<double>(clock_.now() - event->published).count());
     }
   }
 }

@@ -28,6 +28,7 @@
 
 namespace berth {
 
+class Histogram;
 class MetricsRegistry;
 
 struct EventStreamOptions {
@@ -62,7 +63,7 @@ class EventStreamEndpoint {
   Clock& clock_;
   EventBus& bus_;
   EventStreamOptions options_;
-  MetricsRegistry* metrics_;
+  Histogram* delivery_ = nullptr;  // in the metrics registry, if any
   std::map<SubscriberId, std::shared_ptr<ResponseStream>> streams_;
   TimerId keepalive_timer_ = 0;
 };

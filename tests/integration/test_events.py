@@ -125,7 +125,7 @@ def test_one_chunk_per_event_attached_first_and_keepalives(master):
     stream.close()
 
 
-def test_event_type_filters_and_the_default_set(master):
+def test_event_type_filters(master):
     detached_only = SseStream(master.http_port, "?event_type=event_stream_detached&event_type=status_update_event")
     leaver = SseStream(master.http_port)
     leaver.next_chunk()
