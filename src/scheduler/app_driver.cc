@@ -137,16 +137,12 @@ DriveDecision drive(const DriveInput& input) {
       current.resize(current.size() - n);
       kill_all(current, decision);
     }
-    decision.done = decision.kill.empty() && decision.launch == 0 &&
+    // Done once every task runs the target and is ready, and the ones being killed have ended.
+    // Inactive (unreachable) tasks do not hold it: they were replaced, and if they come back
+    // they count as current again and are scaled away.
+    decision.done = decision.kill.empty() && decision.launch == 0 && leaving == 0 &&
                     std::all_of(current.begin(), current.end(),
-                                [&app](const TaskRecord* task) { return is_ready(*task, app); }) &&
-                    inactive.empty();
-    // Inactive tasks that are gone for good do not hold the deployment; ones that come back
-    // are counted as current again and scaled away above.
-    if (!inactive.empty() && decision.kill.empty() && decision.launch == 0) {
-      decision.done = std::all_of(current.begin(), current.end(),
-                                  [&app](const TaskRecord* t) { return is_ready(*t, app); });
-    }
+                                [&app](const TaskRecord* task) { return is_ready(*task, app); });
     return decision;
   }
 
