@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/time_format.h"
+#include "scheduler/constraint_matcher.h"
 
 namespace berth::scheduler {
 namespace {
@@ -49,6 +50,32 @@ std::size_t max_capacity(std::size_t n, double o) {
 
 void kill_all(const std::vector<const TaskRecord*>& tasks, DriveDecision& decision) {
   for (const TaskRecord* task : tasks) decision.kill.push_back(task->id());
+}
+
+// Scale-down: tasks not yet running go first (they serve nothing); among running ones the
+// constraints decide which to keep (the spread they ask for), then killSelection.
+void kill_surplus(const AppDefinition& app, std::vector<const TaskRecord*> tasks, std::size_t count,
+                  const std::map<std::string, AgentRecord>* agents, DriveDecision& decision) {
+  order_for_kill(tasks, app.kill_selection);
+  auto matcher = ConstraintMatcher::create(app.constraints);
+  if (app.constraints.empty() || agents == nullptr || !matcher.ok()) {
+    tasks.resize(count);
+    kill_all(tasks, decision);
+    return;
+  }
+  std::vector<PlacedInstance> running;
+  for (const TaskRecord* task : tasks) {
+    if (task->state != TaskState::kRunning && count > 0) {
+      decision.kill.push_back(task->id());
+      --count;
+    } else {
+      running.push_back({task->id(), task->agent_id, task->staged_at});
+    }
+  }
+  for (const std::string& id :
+       matcher->select_instances_to_kill(running, count, app.kill_selection, *agents)) {
+    decision.kill.push_back(id);
+  }
 }
 
 }  // namespace
@@ -132,11 +159,7 @@ DriveDecision drive(const DriveInput& input) {
       std::size_t room = ceiling > alive ? ceiling - alive : 0;
       decision.launch = std::min(n - current.size(), room);
     }
-    if (current.size() > n) {
-      order_for_kill(current, app.kill_selection);
-      current.resize(current.size() - n);
-      kill_all(current, decision);
-    }
+    if (current.size() > n) kill_surplus(app, current, current.size() - n, input.agents, decision);
     // Done once every task runs the target and is ready, and the ones being killed have ended.
     // Inactive (unreachable) tasks do not hold it: they were replaced, and if they come back
     // they count as current again and are scaled away.

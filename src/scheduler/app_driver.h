@@ -19,11 +19,13 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "marathon/app_definition.h"
+#include "master/agent_registry.h"
 #include "master/task_record.h"
 
 namespace berth::scheduler {
@@ -33,6 +35,9 @@ struct DriveInput {
   const marathon::AppDefinition* target = nullptr;
   std::vector<const TaskRecord*> tasks;  // the app's non-terminal tasks
   WallTime now;
+  // The agents, for choosing which tasks go on a scale-down so that the rest still satisfy the
+  // app's constraints; without them, killSelection alone decides.
+  const std::map<std::string, AgentRecord>* agents = nullptr;
 };
 
 struct DriveDecision {

@@ -7,6 +7,7 @@
 
 #include "common/time_format.h"
 #include "master/master_core.h"
+#include "scheduler/service_ports.h"
 #include "scheduler/stored_app.h"
 #include "scheduler/stored_keys.h"
 #include "state/state_store.h"
@@ -148,6 +149,7 @@ Result<Deployment> AppScheduler::dry_run(const Root& target) const {
 
 Result<Deployment> AppScheduler::deploy(Root target, bool force) {
   if (!recovered_) return unavailable("the scheduler is recovering");
+  BERTH_RETURN_IF_ERROR(assign_service_ports(target.apps, root_.apps));
   WallTime version = next_version();
   for (auto& [id, app] : target.apps) {
     app.id = id;

@@ -115,7 +115,7 @@ void AppScheduler::drive_app(const std::string& app_id,
       return;
     }
   }
-  DriveDecision decision = drive({target, tasks, clock_.wall()});
+  DriveDecision decision = drive({target, tasks, clock_.wall(), &master_.agents().all()});
   for (const std::string& task_id : decision.kill) {
     auto status = master_.kill(task_id);
     bool unhealthy = std::find(decision.unhealthy.begin(), decision.unhealthy.end(), task_id) !=
@@ -159,12 +159,20 @@ void AppScheduler::launch(const AppDefinition& app, std::size_t count, AppRuntim
   }
   std::vector<std::string> placed;
   for (const TaskRecord* task : tasks) placed.push_back(task->agent_id);
-  const auto& agents = master_.agents().all();
+  // GROUP_BY spreads over the values of the agents that could take instances: the active ones.
+  // Copying them costs, so only apps with constraints pay for it.
+  std::map<std::string, AgentRecord> active;
+  if (!app.constraints.empty()) {
+    for (const auto& [id, agent] : master_.agents().all()) {
+      if (agent.status == AgentRecord::Status::kActive) active.emplace(id, agent);
+    }
+  }
   std::string refusal_detail;
   for (std::size_t i = 0; i < count; ++i) {
     LaunchRequest request = launch_request(app, random_.uuid());
     request.filter = [&](const AgentRecord& agent) {
-      auto refusal = matcher->check(agent, agents, placed);
+      if (app.constraints.empty()) return true;
+      auto refusal = matcher->check(agent, active, placed);
       if (refusal) refusal_detail = refusal->detail;
       return !refusal.has_value();
     };

@@ -200,6 +200,37 @@ TEST_F(AppSchedulerTest, MasterRestartInTheMiddleOfADeploymentCarriesOn) {
   EXPECT_EQ(scheduler_->versions("/web").size(), 1u);
 }
 
+TEST_F(AppSchedulerTest, ServicePortsAreUniqueAndKept) {
+  ASSERT_TRUE(deploy(app("/a", 1)).ok());
+  ASSERT_TRUE(deploy(app("/b", 1)).ok());
+  std::uint32_t a_port = scheduler_->find_app("/a")->port_definitions[0].port;
+  std::uint32_t b_port = scheduler_->find_app("/b")->port_definitions[0].port;
+  EXPECT_EQ(a_port, 10000u);
+  EXPECT_EQ(b_port, 10001u);
+  // Re-deploying /a with "any port" keeps its number and so changes nothing.
+  std::size_t launches = launched_.size();
+  ASSERT_TRUE(deploy(app("/a", 1)).ok());
+  EXPECT_EQ(scheduler_->find_app("/a")->port_definitions[0].port, a_port);
+  EXPECT_EQ(launched_.size(), launches);
+}
+
+TEST_F(AppSchedulerTest, ScaleDownKeepsTheSpreadConstraintsAskFor) {
+  AppDefinition spread = app("/spread", 4);
+  spread.constraints = {{"disk", marathon::Constraint::Operator::kGroupBy, std::nullopt}};
+  ASSERT_TRUE(deploy(spread).ok());
+  ASSERT_EQ(running("/spread").size(), 4u);
+  spread = *scheduler_->find_app("/spread");
+  spread.instances = 2;
+  ASSERT_TRUE(deploy(spread).ok());
+  auto left = running("/spread");
+  ASSERT_EQ(left.size(), 2u);
+  // One on the ssd agent, one on a spinning one.
+  std::set<std::string> kinds;
+  for (const TaskRecord* task : left)
+    kinds.insert(task->hostname == "10.0.0.3" ? "ssd" : "spinning");
+  EXPECT_EQ(kinds.size(), 2u);
+}
+
 TEST(AppDriverTest, RollingArithmeticKeepsTheHealthFloor) {
   // n=3, m=0.7: ceil(2.1) = 3 must stay ready, so no old task may go before a new one is ready.
   AppDefinition app;
