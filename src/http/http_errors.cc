@@ -1,5 +1,5 @@
 // Mapping errors to HTTP responses.
-#include "master/http_errors.h"
+#include "http/http_errors.h"
 
 #include <nlohmann/json.hpp>
 

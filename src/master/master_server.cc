@@ -11,13 +11,15 @@
 #include "common/metrics.h"
 #include "common/strings.h"
 #include "http/event_loop.h"
+#include "http/http_errors.h"
 #include "http/http_server.h"
 #include "master/http_agent_channel.h"
-#include "master/http_errors.h"
+#include "marathon_api/v2_api.h"
 #include "master/launch_request_json.h"
 #include "master/master_metrics.h"
 #include "master/state_json.h"
 #include "master/task_event_publisher.h"
+#include "scheduler/app_scheduler.h"
 #include "state/memory_state_store.h"
 #include "state/sqlite_state_store.h"
 
@@ -45,6 +47,8 @@ struct Route {
 
 struct MasterServer::Routes {
   std::vector<Route> table;
+  // Marathon's v2 API: everything under /v2/ but the event stream, which streams.
+  marathon_api::V2Api* v2 = nullptr;
 
   // The route a request matched, for metrics: its path pattern, never the raw path.
   std::string label(std::string_view method, std::string_view path) const {
@@ -59,6 +63,9 @@ struct MasterServer::Routes {
   }
 
   void dispatch(const HttpRequest& request, const Responder& respond) const {
+    if (v2 != nullptr && starts_with(request.path, "/v2/") && request.path != "/v2/events") {
+      if (auto answer = v2->handle(request)) return respond(std::move(*answer));
+    }
     bool path_known = false;
     for (const auto& route : table) {
       bool matches =
@@ -112,6 +119,9 @@ Status MasterServer::start() {
                                                         metrics_.get());
   register_master_metrics(*metrics_, *core_, *events_, *event_stream_);
   BERTH_RETURN_IF_ERROR(core_->recover());
+  scheduler_ = std::make_unique<scheduler::AppScheduler>(scheduler::SchedulerConfig{}, loop_.clock(),
+                                                         *store_, *core_, *random_);
+  BERTH_RETURN_IF_ERROR(scheduler_->recover());
 
   auto routes = std::make_shared<Routes>();
   MasterCore& core = *core_;
@@ -228,6 +238,11 @@ Status MasterServer::start() {
   auto http_port = api_server_->listen(options_.address, options_.http_port);
   if (!http_port.ok()) return http_port.error().context("master --http_port");
   http_port_ = *http_port;
+  marathon_api::ServerIdentity identity_v2{options_.hostname, http_port_, core_->master_id(),
+                                           options_.hostname + ":" + std::to_string(port_)};
+  v2_ = std::make_unique<marathon_api::V2Api>(
+      marathon_api::ApiContext{*scheduler_, *core_, loop_.clock(), identity_v2, {}});
+  routes->v2 = v2_.get();
   spdlog::info("master listening on {}:{} (agents, /master/state) and {}:{} (API)",
                options_.address, port_, options_.address, http_port_);
   return {};

@@ -19,6 +19,12 @@ class HttpAgentChannel;
 class HttpServer;
 class MetricsRegistry;
 class StateStore;
+namespace scheduler {
+class AppScheduler;
+}
+namespace marathon_api {
+class V2Api;
+}
 class TaskEventPublisher;
 
 struct MasterOptions {
@@ -59,6 +65,8 @@ class MasterServer {
   std::unique_ptr<EventBus> events_;
   std::unique_ptr<TaskEventPublisher> task_events_;
   std::unique_ptr<MasterCore> core_;
+  std::unique_ptr<scheduler::AppScheduler> scheduler_;
+  std::unique_ptr<marathon_api::V2Api> v2_;
   std::unique_ptr<HttpServer> agent_server_;
   std::unique_ptr<HttpServer> api_server_;
   std::unique_ptr<EventStreamEndpoint> event_stream_;  // before the servers go
