@@ -56,6 +56,11 @@ TEST(ParseApp, MissingIdAndFractionalInstances) {
   EXPECT_EQ(error.message, "Invalid JSON");
   EXPECT_EQ(errors_at(error, "/id"), std::vector<std::string>{"error.path.missing"});
   EXPECT_EQ(errors_at(error, "/instances"), std::vector<std::string>{"error.expected.int"});
+  Error range = parse_error(R"({"id": "a", "cmd": "x", "instances": 1e10,
+      "taskKillGracePeriodSeconds": 1e19})");
+  EXPECT_EQ(errors_at(range, "/instances"), std::vector<std::string>{"error.expected.int"});
+  EXPECT_EQ(errors_at(range, "/taskKillGracePeriodSeconds"),
+            std::vector<std::string>{"error.expected.long"});
   // An integral float is an int, as for play-json.
   EXPECT_EQ(parse_ok(R"({"id": "a", "cmd": "x", "instances": 2.0})").instances, 2);
 }

@@ -101,8 +101,9 @@ std::optional<std::int64_t> read_integer(Reader& reader, const Json& value, cons
   }
   // A float counts when it is integral (BigDecimal 1.0 is a valid Int for play-json).
   double number = value.get<double>();
+  // max + 1 is a power of two, exact as a double (max itself may round up to it).
   if (std::trunc(number) != number || number < static_cast<double>(min) ||
-      number > static_cast<double>(max)) {
+      number >= static_cast<double>(max) + 1.0) {
     reader.error(path, range_error);
     return std::nullopt;
   }
