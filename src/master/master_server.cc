@@ -17,6 +17,7 @@
 #include "marathon_api/v2_api.h"
 #include "master/launch_request_json.h"
 #include "master/master_metrics.h"
+#include "master/scheduler_events.h"
 #include "master/state_json.h"
 #include "master/task_event_publisher.h"
 #include "scheduler/app_scheduler.h"
@@ -121,6 +122,7 @@ Status MasterServer::start() {
   BERTH_RETURN_IF_ERROR(core_->recover());
   scheduler_ = std::make_unique<scheduler::AppScheduler>(scheduler::SchedulerConfig{}, loop_.clock(),
                                                          *store_, *core_, *random_);
+  scheduler_->set_events(scheduler_events(*events_, loop_.clock()));
   BERTH_RETURN_IF_ERROR(scheduler_->recover());
 
   auto routes = std::make_shared<Routes>();
@@ -241,7 +243,8 @@ Status MasterServer::start() {
   marathon_api::ServerIdentity identity_v2{options_.hostname, http_port_, core_->master_id(),
                                            options_.hostname + ":" + std::to_string(port_)};
   v2_ = std::make_unique<marathon_api::V2Api>(
-      marathon_api::ApiContext{*scheduler_, *core_, loop_.clock(), identity_v2, {}});
+      marathon_api::ApiContext{*scheduler_, *core_, loop_.clock(), identity_v2,
+                               api_post_events(*events_, loop_.clock())});
   routes->v2 = v2_.get();
   spdlog::info("master listening on {}:{} (agents, /master/state) and {}:{} (API)",
                options_.address, port_, options_.address, http_port_);
