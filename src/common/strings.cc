@@ -39,7 +39,12 @@ Result<double> parse_double(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
       !std::isfinite(value)) {
-    return invalid_argument("'" + std::string(text) + "' is not a number");
+    // Appended piece by piece: GCC 12 at -O3 misreads "'" + std::string(...) as an
+    // overlapping memcpy (-Werror=restrict).
+    std::string message = "'";
+    message.append(text);
+    message.append("' is not a number");
+    return invalid_argument(std::move(message));
   }
   return value;
 }
