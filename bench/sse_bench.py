@@ -53,6 +53,20 @@ def epoch(timestamp):
     return seconds + int(timestamp[20:23]) / 1000
 
 
+def server_side_p(http_port, p):
+    """The master's own view from /metrics: the upper bound of the histogram bucket holding the
+    p-th percentile of publication -> frame handed to the subscriber's connection, in ms."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith('berth_event_stream_delivery_seconds_bucket{le="'):
+            le = line.split('"')[1]
+            buckets.append((float("inf") if le == "+Inf" else float(le) * 1000, int(line.split()[-1])))
+    total = buckets[-1][1]
+    return next(le for le, count in buckets if count >= p / 100 * total)
+
+
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -197,6 +211,8 @@ def main():
             time.sleep(0.05)
         failed = sum(1 for i in ids if tasks[i] != "TASK_FINISHED")
         time.sleep(0.5)  # the last events' deliveries
+        load = os.getloadavg()[0]
+        server_p50, server_p99 = server_side_p(http_port, 50), server_side_p(http_port, 99)
         stop.set()
         latencies, by_type = [], {}
         for _ in procs:
@@ -216,11 +232,17 @@ def main():
             "p50_ms": round(percentile(latencies, 50), 2),
             "p99_ms": round(percentile(latencies, 99), 2),
             "max_ms": round(max(latencies), 2),
+            "server_side_p50_ms_at_most": server_p50,
+            "server_side_p99_ms_at_most": server_p99,
+            "load_average_1min": round(load, 1),
         }
         print(f"{args.subscribers} subscribers on one master, {args.tasks} bare tasks at "
               f"{args.rate}/s on one agent: {events} task events each, {len(latencies)} deliveries")
         print(f"delivery latency p50 {results['p50_ms']} ms, p99 {results['p99_ms']} ms, "
               f"max {results['max_ms']} ms")
+        print(f"master side (its berth_event_stream_delivery_seconds histogram, publication to the "
+              f"frame handed to the connection): p50 <= {server_p50} ms, p99 <= {server_p99} ms; "
+              f"1-min load average at the end {load:.1f} on {os.cpu_count()} CPUs")
         print("(receive time via time.time() right after recv() in the subscriber, minus the "
               "event's timestamp set by the master at publication from the same wall clock; "
               "ms-truncated timestamps, so up to +1 ms; "
