@@ -415,6 +415,18 @@ Status MasterCore::mark_unreachable(AgentRecord& agent, const std::string& why) 
   return {};
 }
 
+Status MasterCore::expunge(const std::string& task_id) {
+  const TaskRecord* task = find_task(task_id);
+  if (task == nullptr) return not_found("Task '" + task_id + "' does not exist");
+  if (task->state != TaskState::kUnreachable) {
+    return conflict("task " + task_id + " is not unreachable; kill it instead");
+  }
+  Change change;
+  change.tasks.push_back(transition(*task, TaskState::kGone, "REASON_TASK_UNREACHABLE",
+                                    "Expunged: unreachable for longer than its app allows"));
+  return commit(std::move(change));
+}
+
 TaskRecord MasterCore::transition(const TaskRecord& task, TaskState state, std::string reason,
                                   std::string message) const {
   TaskRecord next = task;

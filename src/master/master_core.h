@@ -82,6 +82,9 @@ class MasterCore {
 
   Result<TaskRecord> launch(const LaunchRequest& request);
   Status kill(const std::string& task_id);
+  // Gives up on an unreachable task (Marathon's expunge): it becomes TASK_GONE and frees its
+  // resources. Should its agent return with it running, reconciliation kills it.
+  Status expunge(const std::string& task_id);
 
   // The allocation point for schedulers.
   Result<Placement> place(const PlacementRequest& request) const;

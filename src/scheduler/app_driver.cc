@@ -127,6 +127,10 @@ DriveDecision drive(const DriveInput& input) {
   }
   decision.current = current.size();
   decision.old = old.size();
+  const auto expunge_after = std::chrono::seconds(app.unreachable_strategy.expunge_after_seconds);
+  for (const TaskRecord* task : inactive) {
+    if (input.now - task->updated_at >= expunge_after) decision.expunge.push_back(task->id());
+  }
 
   // Health: a task past its allowed consecutive failures is killed and replaced.
   auto failed_health = [&app](const TaskRecord* task) {

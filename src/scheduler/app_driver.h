@@ -44,6 +44,8 @@ struct DriveDecision {
   std::size_t launch = 0;              // new tasks to start from the target
   std::vector<std::string> kill;       // task ids, in the order to kill them
   std::vector<std::string> unhealthy;  // subset of `kill`: failed their health checks
+  // Unreachable for longer than unreachableStrategy.expungeAfterSeconds: given up on.
+  std::vector<std::string> expunge;
   // The target is reached: no old task left, exactly n current tasks, all ready.
   bool done = false;
   // Counts for the API (tasksRunning etc. are computed elsewhere from the tasks themselves).

@@ -126,6 +126,7 @@ void AppScheduler::drive_app(const std::string& app_id,
       }
     }
   }
+  for (const std::string& task_id : decision.expunge) (void)master_.expunge(task_id);
   AppRuntime& runtime = runtime_[app_id];
   if (target == nullptr || decision.launch == 0) {
     runtime.waiting = false;

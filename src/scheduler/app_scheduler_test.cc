@@ -231,6 +231,31 @@ TEST_F(AppSchedulerTest, ScaleDownKeepsTheSpreadConstraintsAskFor) {
   EXPECT_EQ(kinds.size(), 2u);
 }
 
+TEST_F(AppSchedulerTest, UnreachableTasksAreReplacedThenExpunged) {
+  AppDefinition web = app("/web", 3);
+  web.constraints = {{"hostname", marathon::Constraint::Operator::kMaxPer, "2"}};
+  web.unreachable_strategy = {false, 0, 60};
+  ASSERT_TRUE(deploy(web).ok());
+  const TaskRecord* lost = running("/web")[0];
+  std::string lost_id = lost->id();
+  silent_hosts_.insert(lost->hostname);
+  advance(seconds(10));  // past 5 missed heartbeats
+  EXPECT_EQ(core_->find_task(lost_id)->state, TaskState::kUnreachable);
+  EXPECT_EQ(running("/web").size(), 3u);  // replaced elsewhere
+  advance(seconds(61));
+  EXPECT_EQ(core_->find_task(lost_id)->state, TaskState::kGone);
+  EXPECT_TRUE(scheduler_->deployments().empty());
+}
+
+TEST_F(AppSchedulerTest, DisabledUnreachableStrategyWaitsForTheAgent) {
+  AppDefinition db = app("/db", 1);
+  db.unreachable_strategy = {true, 0, 0};
+  ASSERT_TRUE(deploy(db).ok());
+  silent_hosts_.insert(running("/db")[0]->hostname);
+  advance(seconds(30));
+  EXPECT_EQ(launched_.size(), 1u);
+}
+
 TEST(AppDriverTest, RollingArithmeticKeepsTheHealthFloor) {
   // n=3, m=0.7: ceil(2.1) = 3 must stay ready, so no old task may go before a new one is ready.
   AppDefinition app;

@@ -116,7 +116,9 @@ class SimulatedCluster {
   void advance(Duration total) {
     for (Duration step = milliseconds(500); total > Duration::zero(); total -= step) {
       clock_.advance(std::min(step, total));
-      for (const auto& [host, ref] : sessions_) (void)core_->heartbeat(ref);
+      for (const auto& [host, ref] : sessions_) {
+        if (silent_hosts_.count(host) == 0) (void)core_->heartbeat(ref);
+      }
       settle();
     }
   }
@@ -157,6 +159,7 @@ class SimulatedCluster {
   std::map<std::string, std::string> hosts_;       // agent id -> host
   std::map<std::string, std::string> task_hosts_;  // task id -> host
   std::set<std::string> running_tasks_;
+  std::set<std::string> silent_hosts_;  // agents that stopped answering
   std::set<std::string> finished_tasks_;
   std::vector<TaskSpec> launched_;
   std::vector<std::string> finished_;
