@@ -135,7 +135,10 @@ namespace {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket)
-      : server_(std::move(server)), socket_(std::move(socket)), linger_(server_->io) {
+      : server_(std::move(server)),
+        socket_(std::move(socket)),
+        linger_(server_->io),
+        read_deadline_(server_->io) {
     error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
     auto peer = socket_.remote_endpoint(ignored);
@@ -214,6 +217,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string pending_path_;
   std::chrono::steady_clock::time_point dispatched_at_;
   asio::steady_timer linger_;
+  // A request must arrive whole within options.read_timeout of the connection becoming ready
+  // for it, so a slow or idle client cannot hold a connection (and its memory) forever.
+  asio::steady_timer read_deadline_;
+  void arm_read_deadline();
 };
 
 }  // namespace
@@ -340,8 +347,18 @@ bool Responder::connected() const {
 // ---------------------------------------------------------------------------------------------
 // Reading requests.
 
+void Connection::arm_read_deadline() {
+  read_deadline_.expires_after(server_->options.read_timeout);
+  read_deadline_.async_wait([weak = weak_from_this(), seq = request_seq_](const error_code& e) {
+    auto self = weak.lock();
+    if (e || !self || self->state_ != State::kReading || self->request_seq_ != seq) return;
+    self->finish();
+  });
+}
+
 void Connection::read_request() {
   state_ = State::kReading;
+  arm_read_deadline();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
   parser_->body_limit(server_->options.max_body_bytes);
@@ -409,6 +426,7 @@ void Connection::reject_read(const error_code& error) {
 }
 
 void Connection::dispatch() {
+  read_deadline_.cancel();
   if (server_->closed) return finish();
   auto& message = parser_->get();
   HttpRequest request;
@@ -671,6 +689,7 @@ void Connection::finish() {
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   linger_.cancel();
+  read_deadline_.cancel();
   queued_.clear();
   on_stream_drained_ = nullptr;
   if (was_streaming && on_stream_closed_) {

@@ -67,6 +67,9 @@ struct HttpAnswered {
 struct HttpServerOptions {
   std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413
   std::size_t max_header_bytes = 64 * 1024;
+  // A connection that has not sent a whole request this long after it became ready for one
+  // (new, or done with its last answer) is closed: slow and idle clients cannot pile up.
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds(30);
   // Called on the loop for every request a handler answered (not for the server's own 4xx
   // refusals of unreadable requests).
   std::function<void(const HttpAnswered&)> on_answered;

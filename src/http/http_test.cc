@@ -190,6 +190,25 @@ TEST_F(HttpTest, DecodesPathQueryAndHeaders) {
   EXPECT_EQ(percent_encode("/web one"), "%2Fweb%20one");
 }
 
+TEST_F(HttpTest, SlowClientIsDroppedWhileOthersAreServed) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(200);
+  serve(
+      [](HttpRequest, Responder respond) {
+        respond(HttpResponse{200, "text/plain", "ok", {}});
+      },
+      options);
+  RawClient slow(port_);
+  ASSERT_TRUE(slow.connected());
+  slow.send("GET /slow HTTP/1.1\r\nHost: x\r\n");  // and never the end of the headers
+  HttpClient client(loop_, "127.0.0.1", port_);
+  auto served = call(client, {"GET", "/fast", ""});
+  ASSERT_TRUE(served.ok()) << served.error().message;
+  EXPECT_EQ(served->body, "ok");
+  EXPECT_TRUE(slow.read_to_eof(loop_));  // closed by the server, with nothing sent
+  EXPECT_EQ(slow.received(), "");
+}
+
 TEST_F(HttpTest, TooLargeBodyGets413) {
   bool handled = false;
   HttpServerOptions options;
