@@ -8,20 +8,13 @@
 
 #include "common/time_format.h"
 #include "http/http_errors.h"
+#include "marathon/path_id.h"
 #include "scheduler/app_scheduler.h"
 
 namespace berth::marathon_api {
 
 std::vector<std::string> path_segments(const std::string& path) {
-  std::vector<std::string> segments;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) segments.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return segments;
+  return marathon::id_segments(path);
 }
 
 std::string join_id(const std::vector<std::string>& segments, std::size_t first, std::size_t last) {

@@ -92,14 +92,22 @@ HttpResponse group_versions(ApiContext& context, const std::string& id) {
   return json_ok(200, nlohmann::json::array({format_timestamp(group->second.version)}).dump());
 }
 
+// A group body read for POST or PUT, refused when an app already sits at the group's path.
+Result<GroupUpdate> read_group_update(const ApiContext& context, const HttpRequest& request,
+                                      const std::string& path_id) {
+  auto update = marathon::parse_group_update(request.body, path_id);
+  if (!update.ok()) return update.error();
+  if (context.scheduler.root().apps.count(update->id) != 0) {
+    return conflict("An app with the path " + update->id + " already exists.");
+  }
+  return update;
+}
+
 HttpResponse create_group(ApiContext& context, const HttpRequest& request,
                           const std::string& path_id) {
-  auto update = marathon::parse_group_update(request.body, path_id);
+  auto update = read_group_update(context, request, path_id);
   if (!update.ok()) return error(update.error());
   const Root& root = context.scheduler.root();
-  if (root.apps.count(update->id) != 0) {
-    return error(conflict("An app with the path " + update->id + " already exists."));
-  }
   if (update->id == "/" || root.groups.count(update->id) != 0) {
     return error(
         conflict("Group " + update->id + " is already created. Use PUT to change this group."));
@@ -119,12 +127,9 @@ HttpResponse create_group(ApiContext& context, const HttpRequest& request,
 
 HttpResponse update_group(ApiContext& context, const HttpRequest& request,
                           const std::string& path_id) {
-  auto update = marathon::parse_group_update(request.body, path_id);
+  auto update = read_group_update(context, request, path_id);
   if (!update.ok()) return error(update.error());
   const Root& root = context.scheduler.root();
-  if (root.apps.count(update->id) != 0) {
-    return error(conflict("An app with the path " + update->id + " already exists."));
-  }
   Root target = root;
   if (update->version) {
     // Group versions are not kept as snapshots (see group_versions).

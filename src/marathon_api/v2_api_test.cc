@@ -18,10 +18,12 @@ class V2ApiTest : public ::testing::Test, public scheduler::SimulatedCluster {
   V2ApiTest() { make_api(); }
 
   void make_api() {
-    api_ = std::make_unique<V2Api>(ApiContext{*scheduler_, *core_, clock_,
-                                              ServerIdentity{"master.test", 8080, "fw-1",
-                                                             "master.test:5050"},
-                                              {}});
+    api_ = std::make_unique<V2Api>(
+        ApiContext{*scheduler_,
+                   *core_,
+                   clock_,
+                   ServerIdentity{"master.test", 8080, "fw-1", "master.test:5050"},
+                   {}});
   }
 
   HttpResponse call(const std::string& method, const std::string& target,
@@ -171,7 +173,10 @@ TEST_F(V2ApiTest, RestartReplacesEveryTask) {
 }
 
 TEST_F(V2ApiTest, KillTasksWithAndWithoutScale) {
-  ASSERT_EQ(call("POST", "/v2/apps", R"({"id":"web","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":3})").status, 201);
+  ASSERT_EQ(
+      call("POST", "/v2/apps", R"({"id":"web","cmd":"sleep 1","cpus":0.1,"mem":16,"instances":3})")
+          .status,
+      201);
   std::string victim = running("/web")[0]->id();
   HttpResponse killed = call("DELETE", "/v2/apps/web/tasks/" + victim);
   ASSERT_EQ(killed.status, 200) << killed.body;
@@ -183,7 +188,8 @@ TEST_F(V2ApiTest, KillTasksWithAndWithoutScale) {
   EXPECT_EQ(body(both)["message"], "You cannot use scale and wipe at the same time.");
 
   std::string one = running("/web")[0]->id();
-  HttpResponse scaled = call("POST", "/v2/tasks/delete?scale=True", R"({"ids":[")" + one + R"("]})");
+  HttpResponse scaled =
+      call("POST", "/v2/tasks/delete?scale=True", R"({"ids":[")" + one + R"("]})");
   ASSERT_EQ(scaled.status, 200) << scaled.body;
   EXPECT_TRUE(body(scaled).contains("deploymentId"));
   EXPECT_EQ(scheduler_->find_app("/web")->instances, 2);
@@ -237,9 +243,7 @@ TEST_F(V2ApiTest, DeploymentsListAndCancel) {
 }
 
 TEST_F(V2ApiTest, QueueShowsWhyAnAppWaitsAndDelayResets) {
-  ASSERT_EQ(call("POST", "/v2/apps",
-                 R"({"id":"big","cmd":"sleep 1","cpus":100,"mem":16})")
-                .status,
+  ASSERT_EQ(call("POST", "/v2/apps", R"({"id":"big","cmd":"sleep 1","cpus":100,"mem":16})").status,
             201);
   json queue = body(call("GET", "/v2/queue"))["queue"];
   ASSERT_EQ(queue.size(), 1u);
@@ -253,10 +257,12 @@ TEST_F(V2ApiTest, QueueShowsWhyAnAppWaitsAndDelayResets) {
 }
 
 TEST_F(V2ApiTest, ImageAppsWaitInTheQueueWithAReason) {
-  ASSERT_EQ(call("POST", "/v2/apps",
-                 R"({"id":"mongo","mem":128,"cpus":0.1,"container":{"type":"DOCKER","docker":{"image":"mongo"}}})")
-                .status,
-            201);
+  ASSERT_EQ(
+      call(
+          "POST", "/v2/apps",
+          R"({"id":"mongo","mem":128,"cpus":0.1,"container":{"type":"DOCKER","docker":{"image":"mongo"}}})")
+          .status,
+      201);
   EXPECT_TRUE(scheduler_->tasks_of("/mongo").empty());
   json queue = body(call("GET", "/v2/queue"))["queue"];
   ASSERT_EQ(queue.size(), 1u);
@@ -266,10 +272,9 @@ TEST_F(V2ApiTest, ImageAppsWaitInTheQueueWithAReason) {
 
 TEST_F(V2ApiTest, InfoHasOnlyTheKeysClientsAccept) {
   json info = body(call("GET", "/v2/info"));
-  std::set<std::string> allowed{"name",          "version",          "buildref",
-                                "elected",       "leader",           "frameworkId",
-                                "marathon_config", "zookeeper_config", "http_config",
-                                "event_subscriber"};
+  std::set<std::string> allowed{
+      "name",        "version",         "buildref",         "elected",     "leader",
+      "frameworkId", "marathon_config", "zookeeper_config", "http_config", "event_subscriber"};
   for (const auto& [key, value] : info.items()) EXPECT_EQ(allowed.count(key), 1u) << key;
   EXPECT_TRUE(info["marathon_config"].is_object());
   EXPECT_TRUE(info["zookeeper_config"].is_object());
