@@ -38,7 +38,11 @@ std::string sanitize(const std::string& name) {
 
 MasterCore::MasterCore(MasterConfig config, Clock& clock, StateStore& store, AgentChannel& channel,
                        Random& random)
-    : config_(config), clock_(clock), store_(store), channel_(channel), random_(random) {}
+    : config_(config), clock_(clock), store_(store), channel_(channel), random_(random) {
+  // A held poll is the agent's heartbeat: held longer than a heartbeat interval, it would let
+  // a healthy agent look silent (1 s polls against 200 ms x 3 beats made idle agents flap).
+  config_.poll_timeout = std::min(config_.poll_timeout, config_.heartbeat_interval);
+}
 
 MasterCore::~MasterCore() {
   if (heartbeat_timer_ != 0) clock_.cancel(heartbeat_timer_);

@@ -350,5 +350,17 @@ TEST_F(MasterCoreTest, CompletedTasksAreBounded) {
   EXPECT_EQ(stored->size(), 3u);
 }
 
+TEST(MasterCoreConfigTest, PollsAreNeverHeldLongerThanAHeartbeat) {
+  FakeClock clock;
+  MemoryStateStore store;
+  RecordingChannel channel;
+  Random random(1);
+  MasterConfig config;
+  config.heartbeat_interval = std::chrono::milliseconds(200);
+  config.poll_timeout = std::chrono::seconds(1);
+  MasterCore core(config, clock, store, channel, random);
+  EXPECT_EQ(core.config().poll_timeout, std::chrono::milliseconds(200));
+}
+
 }  // namespace
 }  // namespace berth

@@ -13,8 +13,8 @@
 #include "http/event_loop.h"
 #include "http/http_errors.h"
 #include "http/http_server.h"
-#include "master/http_agent_channel.h"
 #include "marathon_api/v2_api.h"
+#include "master/http_agent_channel.h"
 #include "master/launch_request_json.h"
 #include "master/master_metrics.h"
 #include "master/scheduler_events.h"
@@ -108,6 +108,8 @@ Status MasterServer::start() {
     return invalid_argument("--state must be 'sqlite' or 'memory', not '" + options_.state + "'");
   }
 
+  options_.core.poll_timeout =
+      std::min(options_.core.poll_timeout, options_.core.heartbeat_interval);
   channel_ = std::make_unique<HttpAgentChannel>(loop_.clock(), options_.core.poll_timeout);
   random_ = std::make_unique<Random>(Random::os_seed());
   core_ = std::make_unique<MasterCore>(options_.core, loop_.clock(), *store_, *channel_, *random_);
@@ -120,8 +122,8 @@ Status MasterServer::start() {
                                                         metrics_.get());
   register_master_metrics(*metrics_, *core_, *events_, *event_stream_);
   BERTH_RETURN_IF_ERROR(core_->recover());
-  scheduler_ = std::make_unique<scheduler::AppScheduler>(scheduler::SchedulerConfig{}, loop_.clock(),
-                                                         *store_, *core_, *random_);
+  scheduler_ = std::make_unique<scheduler::AppScheduler>(scheduler::SchedulerConfig{},
+                                                         loop_.clock(), *store_, *core_, *random_);
   scheduler_->set_events(scheduler_events(*events_, loop_.clock()));
   BERTH_RETURN_IF_ERROR(scheduler_->recover());
 
@@ -242,9 +244,8 @@ Status MasterServer::start() {
   http_port_ = *http_port;
   marathon_api::ServerIdentity identity_v2{options_.hostname, http_port_, core_->master_id(),
                                            options_.hostname + ":" + std::to_string(port_)};
-  v2_ = std::make_unique<marathon_api::V2Api>(
-      marathon_api::ApiContext{*scheduler_, *core_, loop_.clock(), identity_v2,
-                               api_post_events(*events_, loop_.clock())});
+  v2_ = std::make_unique<marathon_api::V2Api>(marathon_api::ApiContext{
+      *scheduler_, *core_, loop_.clock(), identity_v2, api_post_events(*events_, loop_.clock())});
   routes->v2 = v2_.get();
   spdlog::info("master listening on {}:{} (agents, /master/state) and {}:{} (API)",
                options_.address, port_, options_.address, http_port_);

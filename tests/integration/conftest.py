@@ -20,7 +20,9 @@ def pytest_configure(config):
 def work_dir():
     path = tempfile.mkdtemp(prefix="berth-it-")
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    # BERTH_KEEP_WORK_DIRS=1 keeps logs and state of every test for a post-mortem.
+    if not os.environ.get("BERTH_KEEP_WORK_DIRS"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
@@ -43,3 +45,32 @@ def cluster(work_dir):
         node.stop()
     c.master.stop()
     remove_cgroups()
+
+
+@pytest.fixture
+def marathon_cluster(work_dir):
+    """A master and three nodes with distinct hostnames (127.0.0.2-4) and attributes
+    (rack r1-r3; disk ssd on the first node, spinning on the others); `.api` speaks the
+    Marathon v2 API. Heartbeats every 500ms: with the default 200ms x 3 the master's 1 s agent
+    long-poll outlasts the heartbeat timeout and idle agents flap to unreachable."""
+    from marathon_helpers import Marathon, NamedNode
+
+    class MarathonCluster:
+        def __init__(self):
+            self.master = Master(os.path.join(work_dir, "master"), heartbeat="500ms").start()
+            self.nodes = []
+            self.api = Marathon(self.master)
+
+    c = MarathonCluster()
+    try:
+        for i in range(3):
+            node = NamedNode(c.master, os.path.join(work_dir, f"node-{i + 1}"), hostname=f"127.0.0.{i + 2}",
+                             attributes=f"rack:r{i + 1};disk:{'ssd' if i == 0 else 'spinning'}")
+            c.nodes.append(node)
+            node.start()
+        yield c
+    finally:
+        for node in c.nodes:
+            node.stop()
+        c.master.stop()
+        remove_cgroups()
