@@ -53,6 +53,11 @@ struct MasterServer::Routes {
 
   // The route a request matched, for metrics: its path pattern, never the raw path.
   std::string label(std::string_view method, std::string_view path) const {
+    // The v2 API's paths carry ids: label them by resource, "/v2/apps", "/v2/groups", ...
+    if (v2 != nullptr && starts_with(path, "/v2/") && path != "/v2/events") {
+      auto end = path.find('/', 4);
+      return std::string(path.substr(0, end == std::string_view::npos ? path.size() : end));
+    }
     const Route* known = nullptr;
     for (const auto& route : table) {
       bool matches = route.prefix ? starts_with(path, route.path) : path == route.path;
@@ -210,8 +215,14 @@ Status MasterServer::start() {
          respond(json_response(200, R"({"healthy":true})"));
        }},
       {"GET", "/ping", false, "pong",
-       [](const HttpRequest&, const Responder& respond) {
-         respond(HttpResponse{200, "text/plain", "pong", {}});
+       [](const HttpRequest& request, const Responder& respond) {
+         // Marathon answers a JSON string to clients that prefer JSON, text to the rest.
+         std::string accept = request.header("accept");
+         bool json = accept.find("application/json") != std::string::npos &&
+                     accept.find("text/") == std::string::npos &&
+                     accept.find("*/*") == std::string::npos;
+         respond(json ? HttpResponse{200, "application/json", "\"pong\"", {}}
+                      : HttpResponse{200, "text/plain", "pong", {}});
        }},
   };
   EventStreamEndpoint& event_stream = *event_stream_;
