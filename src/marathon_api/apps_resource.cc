@@ -53,11 +53,10 @@ Result<std::vector<const AppDefinition*>> filtered_apps(const ApiContext& contex
 
 std::string app_infos(const ApiContext& context, const std::vector<const AppDefinition*>& apps,
                       const marathon::AppEmbed& embed) {
-  TasksByApp tasks = tasks_by_app(context.master);
   std::string out = "[";
   for (std::size_t i = 0; i < apps.size(); ++i) {
     if (i > 0) out += ",";
-    out += app_info(context, *apps[i], tasks[apps[i]->id], embed);
+    out += app_info(context, *apps[i], context.master.live_tasks_of(apps[i]->id), embed);
   }
   return out + "]";
 }
@@ -120,8 +119,8 @@ HttpResponse get_app(ApiContext& context, const HttpRequest& request, const std:
   if (app == nullptr) return app_not_found(id);
   marathon::AppEmbed embed = marathon::resolve_app_embed(request.params("embed"));
   embed.counts = embed.tasks = embed.deployments = embed.last_task_failure = true;
-  TasksByApp tasks = tasks_by_app(context.master);
-  return json_ok(200, "{\"app\":" + app_info(context, *app, tasks[id], embed) + "}");
+  return json_ok(
+      200, "{\"app\":" + app_info(context, *app, context.master.live_tasks_of(id), embed) + "}");
 }
 
 // GET /v2/apps/<group>/*: the apps directly in the group.
@@ -240,11 +239,10 @@ HttpResponse app_version(ApiContext& context, const std::string& id, const std::
 
 // GET /v2/apps/<id>/tasks; with a trailing "*", the tasks of every app under the group.
 HttpResponse app_tasks(ApiContext& context, const std::string& id) {
-  TasksByApp tasks = tasks_by_app(context.master);
   const Root& root = context.scheduler.root();
   std::string out = "[";
   auto append = [&](const AppDefinition& app) {
-    for (const TaskRecord* task : tasks[app.id]) {
+    for (const TaskRecord* task : context.master.live_tasks_of(app.id)) {
       if (out.size() > 1) out += ",";
       out += task_json(*task, &app);
     }
@@ -275,10 +273,9 @@ HttpResponse kill_app_tasks(ApiContext& context, const HttpRequest& request, con
   }
   const AppDefinition* app = context.scheduler.find_app(id);
   if (app == nullptr) return app_not_found(id);
-  TasksByApp tasks = tasks_by_app(context.master);
   std::vector<const TaskRecord*> chosen;
   auto host = request.param("host");
-  for (const TaskRecord* task : tasks[id]) {
+  for (const TaskRecord* task : context.master.live_tasks_of(id)) {
     if (task_id && task->id() != *task_id) continue;
     if (host && *host != "*" && task->hostname != *host) continue;
     chosen.push_back(task);

@@ -29,10 +29,8 @@ bool is_ipv4(const std::string& text) {
 
 TasksByApp tasks_by_app(const MasterCore& master) {
   TasksByApp tasks;
-  for (const auto& [id, task] : master.tasks()) {
-    if (!task.spec.app_id.empty() && !is_terminal(task.state)) {
-      tasks[task.spec.app_id].push_back(&task);
-    }
+  for (const auto& [app_id, ids] : master.live_tasks_by_app()) {
+    tasks.emplace(app_id, master.live_tasks_of(app_id));
   }
   return tasks;
 }

@@ -140,18 +140,33 @@ void MasterCore::apply_task(TaskRecord task) {
       agent->used -= it->second.spec.resources;
       agent->task_ids.erase(task.id());
     }
+    if (!it->second.spec.app_id.empty()) {
+      auto app = live_by_app_.find(it->second.spec.app_id);
+      app->second.erase(task.id());
+      if (app->second.empty()) live_by_app_.erase(app);
+    }
   }
   if (!is_terminal(task.state)) {
     if (AgentRecord* agent = agents_.find(task.agent_id)) {
       agent->used += task.spec.resources;
       agent->task_ids.insert(task.id());
     }
+    if (!task.spec.app_id.empty()) live_by_app_[task.spec.app_id].insert(task.id());
   } else if (it == tasks_.end() || was_live) {
     completed_.push_back(task.id());
   }
   const std::string id = task.id();
   tasks_.insert_or_assign(id, std::move(task));
   for (const auto& listener : task_listeners_) listener(tasks_.at(id));
+}
+
+std::vector<const TaskRecord*> MasterCore::live_tasks_of(const std::string& app_id) const {
+  std::vector<const TaskRecord*> tasks;
+  auto app = live_by_app_.find(app_id);
+  if (app == live_by_app_.end()) return tasks;
+  tasks.reserve(app->second.size());
+  for (const std::string& id : app->second) tasks.push_back(&tasks_.at(id));
+  return tasks;
 }
 
 Result<RegisterReply> MasterCore::register_agent(const RegisterAgent& message) {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,12 @@ class MasterCore {
   const AgentRegistry& agents() const { return agents_; }
   const std::map<std::string, TaskRecord>& tasks() const { return tasks_; }
   const TaskRecord* find_task(const std::string& id) const;
+  // The non-terminal tasks of an app, and the ids of every app that has some (an index kept
+  // with the tasks, so that the API and the scheduler never walk all tasks for one app).
+  std::vector<const TaskRecord*> live_tasks_of(const std::string& app_id) const;
+  const std::map<std::string, std::set<std::string>>& live_tasks_by_app() const {
+    return live_by_app_;
+  }
   const MasterConfig& config() const { return config_; }
   // This master's id (Marathon's frameworkId), kept across restarts.
   const std::string& master_id() const { return master_id_; }
@@ -130,7 +137,8 @@ class MasterCore {
   Allocator allocator_;
   AgentRegistry agents_;
   std::map<std::string, TaskRecord> tasks_;
-  std::deque<std::string> completed_;  // terminal task ids, oldest first
+  std::map<std::string, std::set<std::string>> live_by_app_;  // app id -> live task ids
+  std::deque<std::string> completed_;                         // terminal task ids, oldest first
   std::string master_id_;
   WallTime start_time_;
   TimerId heartbeat_timer_ = 0;

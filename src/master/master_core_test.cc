@@ -350,6 +350,27 @@ TEST_F(MasterCoreTest, CompletedTasksAreBounded) {
   EXPECT_EQ(stored->size(), 3u);
 }
 
+TEST_F(MasterCoreTest, LiveTasksAreIndexedByApp) {
+  RegisterReply reply = register_agent("node-1");
+  LaunchRequest request;
+  request.name = "web";
+  request.app_id = "/web";
+  request.command = "sleep 1000";
+  request.resources = *Resources::parse("cpus:0.1;mem:16");
+  auto first = core_->launch(request);
+  auto second = core_->launch(request);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(core_->live_tasks_of("/web").size(), 2u);
+  EXPECT_TRUE(core_->live_tasks_of("/other").empty());
+  SessionRef ref{reply.agent_id, reply.session};
+  ASSERT_TRUE(core_->update_status(ref, {update(first->id(), TaskState::kFailed, 1)}).ok());
+  auto live = core_->live_tasks_of("/web");
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0]->id(), second->id());
+  ASSERT_TRUE(core_->update_status(ref, {update(second->id(), TaskState::kFinished, 1)}).ok());
+  EXPECT_EQ(core_->live_tasks_by_app().count("/web"), 0u);
+}
+
 TEST(MasterCoreConfigTest, PollsAreNeverHeldLongerThanAHeartbeat) {
   FakeClock clock;
   MemoryStateStore store;

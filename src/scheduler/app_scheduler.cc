@@ -87,9 +87,10 @@ Status AppScheduler::recover() {
   recovered_ = true;
   reconcile_timer_ = clock_.schedule(config_.reconcile_interval, [this] {
     reconcile_timer_ = 0;
+    full_pass_ = true;
     reconcile();
   });
-  schedule_reconcile();
+  schedule_reconcile(true);
   return {};
 }
 
@@ -99,11 +100,7 @@ const AppDefinition* AppScheduler::find_app(const std::string& id) const {
 }
 
 std::vector<const TaskRecord*> AppScheduler::tasks_of(const std::string& app_id) const {
-  std::vector<const TaskRecord*> tasks;
-  for (const auto& [id, task] : master_.tasks()) {
-    if (task.spec.app_id == app_id && !is_terminal(task.state)) tasks.push_back(&task);
-  }
-  return tasks;
+  return master_.live_tasks_of(app_id);
 }
 
 std::vector<std::string> AppScheduler::locking_deployments(
@@ -261,6 +258,7 @@ Result<Deployment> AppScheduler::start(Root target, bool force) {
   } else {
     deployments_.emplace(deployment->id(), *deployment);
   }
+  for (const std::string& id : deployment->plan.affected_apps) dirty_.insert(id);
   schedule_reconcile();
   return deployment;
 }
@@ -323,6 +321,7 @@ Result<std::optional<Deployment>> AppScheduler::cancel(const std::string& deploy
     Deployment cancelled = it->second;
     deployments_.erase(it);
     if (events_.deployment_failed) events_.deployment_failed(cancelled, "cancelled");
+    for (const std::string& id : cancelled.plan.affected_apps) dirty_.insert(id);
     schedule_reconcile();
     return std::optional<Deployment>{};
   }
@@ -369,6 +368,7 @@ Result<std::optional<Deployment>> AppScheduler::kill_tasks(const std::vector<std
     auto status = master_.kill(id);
     if (!status.ok()) return status.error();
   }
+  for (const auto& [app_id, count] : killed_per_app) dirty_.insert(app_id);
   schedule_reconcile();
   return deployment;
 }
@@ -393,7 +393,7 @@ Status AppScheduler::reset_delay(const std::string& app_id) {
     return not_found("Application " + app_id + " not found in tasks queue.");
   }
   it->second.backoff.reset();
-  schedule_reconcile();
+  mark_dirty(app_id);
   return {};
 }
 

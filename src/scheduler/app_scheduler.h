@@ -137,7 +137,9 @@ class AppScheduler {
   };
 
   void on_task_changed(const TaskRecord& task);
-  void schedule_reconcile();
+  // Reconciles soon: the apps marked dirty, or everything when `full`.
+  void schedule_reconcile(bool full = false);
+  void mark_dirty(const std::string& app_id);
   void reconcile();
   // The definition an app's tasks are driven towards now (nullptr: stopping), given the
   // deployments in flight.
@@ -145,7 +147,7 @@ class AppScheduler {
   void drive_app(const std::string& app_id, const std::vector<const TaskRecord*>& tasks);
   void launch(const marathon::AppDefinition& app, std::size_t count, AppRuntime& runtime,
               const std::vector<const TaskRecord*>& tasks);
-  void advance_deployments(std::map<std::string, std::vector<const TaskRecord*>>& tasks);
+  void advance_deployments();
   bool action_done(const Deployment& deployment, const DeploymentAction& action,
                    const std::vector<const TaskRecord*>& tasks) const;
 
@@ -175,6 +177,8 @@ class AppScheduler {
   TimerId reconcile_timer_ = 0;
   TimerId soon_timer_ = 0;
   bool reconciling_ = false;
+  bool full_pass_ = true;
+  std::set<std::string> dirty_;  // apps to look at in the next (partial) pass
   bool recovered_ = false;
 };
 

@@ -43,10 +43,16 @@ void AppScheduler::on_task_changed(const TaskRecord& task) {
     runtime.last_failure = task.id();
     if (find_app(task.spec.app_id) != nullptr) runtime.backoff.record_failure(clock_.now());
   }
+  mark_dirty(task.spec.app_id);
+}
+
+void AppScheduler::mark_dirty(const std::string& app_id) {
+  dirty_.insert(app_id);
   schedule_reconcile();
 }
 
-void AppScheduler::schedule_reconcile() {
+void AppScheduler::schedule_reconcile(bool full) {
+  full_pass_ = full_pass_ || full;
   if (soon_timer_ != 0 || !recovered_) return;
   soon_timer_ = clock_.schedule(Duration::zero(), [this] {
     soon_timer_ = 0;
@@ -68,29 +74,34 @@ const AppDefinition* AppScheduler::drive_target(const std::string& app_id) const
 void AppScheduler::reconcile() {
   if (reconciling_) return;
   reconciling_ = true;
-  std::map<std::string, std::vector<const TaskRecord*>> tasks;
-  for (const auto& [id, task] : master_.tasks()) {
-    if (!task.spec.app_id.empty() && !is_terminal(task.state)) {
-      tasks[task.spec.app_id].push_back(&task);
-    }
-  }
+  // A full pass on the steady tick and after recovery; otherwise only the apps that changed
+  // (a task of theirs, or their deployment), which keeps an API call or a status update cheap
+  // on a master with thousands of apps.
   std::set<std::string> apps;
-  for (const auto& [id, app] : root_.apps) apps.insert(id);
-  for (const auto& [id, list] : tasks) apps.insert(id);
+  if (full_pass_) {
+    for (const auto& [id, app] : root_.apps) apps.insert(id);
+    for (const auto& [id, tasks] : master_.live_tasks_by_app()) apps.insert(id);
+    for (const auto& [id, since] : stopping_) apps.insert(id);
+  } else {
+    apps = std::move(dirty_);
+  }
+  full_pass_ = false;
+  dirty_.clear();
   for (const auto& [id, deployment] : deployments_) {
     apps.insert(deployment.plan.affected_apps.begin(), deployment.plan.affected_apps.end());
   }
-  for (const std::string& id : apps) drive_app(id, tasks[id]);
+  for (const std::string& id : apps) drive_app(id, master_.live_tasks_of(id));
   for (auto it = stopping_.begin(); it != stopping_.end();) {
-    bool gone = tasks[it->first].empty() && root_.apps.count(it->first) == 0;
+    bool gone = master_.live_tasks_of(it->first).empty() && root_.apps.count(it->first) == 0;
     if (gone && events_.app_terminated) events_.app_terminated(it->first);
     it = gone ? stopping_.erase(it) : std::next(it);
   }
-  advance_deployments(tasks);
+  advance_deployments();
   reconciling_ = false;
   if (reconcile_timer_ == 0) {
     reconcile_timer_ = clock_.schedule(config_.reconcile_interval, [this] {
       reconcile_timer_ = 0;
+      full_pass_ = true;
       reconcile();
     });
   }
@@ -206,8 +217,7 @@ bool AppScheduler::action_done(const Deployment& deployment, const DeploymentAct
   return drive({&target->second, tasks, clock_.wall()}).done;
 }
 
-void AppScheduler::advance_deployments(
-    std::map<std::string, std::vector<const TaskRecord*>>& tasks) {
+void AppScheduler::advance_deployments() {
   std::vector<std::string> finished;
   bool moved = false;
   for (auto& [id, deployment] : deployments_) {
@@ -216,7 +226,8 @@ void AppScheduler::advance_deployments(
     while (step < steps.size() &&
            std::all_of(steps[step].actions.begin(), steps[step].actions.end(),
                        [&](const DeploymentAction& action) {
-                         return action_done(deployment, action, tasks[action.app_id]);
+                         return action_done(deployment, action,
+                                            master_.live_tasks_of(action.app_id));
                        })) {
       ++step;
     }
@@ -240,7 +251,7 @@ void AppScheduler::advance_deployments(
     moved = true;
     if (events_.deployment_success) events_.deployment_success(done);
   }
-  if (moved) schedule_reconcile();
+  if (moved) schedule_reconcile(true);
 }
 
 }  // namespace berth::scheduler
