@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/resources_json.h"
+#include "api/volume_json.h"
 
 namespace berth {
 namespace {
@@ -163,6 +164,11 @@ json spec_to(const TaskSpec& spec) {
     for (const auto& item : spec.fetch) fetch.push_back(fetch_to(item));
     doc["fetch"] = std::move(fetch);
   }
+  if (!spec.volumes.empty()) {
+    json volumes = json::array();
+    for (const auto& volume : spec.volumes) volumes.push_back(task_volume_to_json(volume));
+    doc["volumes"] = std::move(volumes);
+  }
   return doc;
 }
 
@@ -197,6 +203,11 @@ Result<TaskSpec> spec_from(const json& doc) {
     auto fetch = fetch_from(item);
     if (!fetch.ok()) return fetch.error().context("task spec " + spec.task_id);
     spec.fetch.push_back(std::move(fetch).value());
+  }
+  for (const auto& item : doc.value("volumes", json::array())) {
+    auto volume = task_volume_from_json(item);
+    if (!volume.ok()) return volume.error().context("task spec " + spec.task_id);
+    spec.volumes.push_back(std::move(volume).value());
   }
   return spec;
 }
@@ -284,15 +295,20 @@ std::string to_json(const RegisterAgent& message) {
   for (const auto& task : message.tasks) {
     tasks.push_back({{"task_id", task.task_id}, {"state", to_string(task.state)}});
   }
-  return json{{"agent_id", message.agent_id},
-              {"hostname", message.hostname},
-              {"port", message.port},
-              {"resources", resources_to_json(message.resources)},
-              {"attributes", attributes_to_string(message.attributes)},
-              {"boot_id", message.boot_id},
-              {"version", message.version},
-              {"tasks", tasks}}
-      .dump();
+  json doc{{"agent_id", message.agent_id},
+           {"hostname", message.hostname},
+           {"port", message.port},
+           {"resources", resources_to_json(message.resources)},
+           {"attributes", attributes_to_string(message.attributes)},
+           {"boot_id", message.boot_id},
+           {"version", message.version},
+           {"tasks", tasks}};
+  if (!message.volumes.empty()) {
+    json volumes = json::array();
+    for (const auto& volume : message.volumes) volumes.push_back(mounted_volume_to_json(volume));
+    doc["volumes"] = std::move(volumes);
+  }
+  return doc.dump();
 }
 
 Result<RegisterAgent> parse_register_agent(std::string_view text) {
@@ -315,6 +331,11 @@ Result<RegisterAgent> parse_register_agent(std::string_view text) {
           auto state = parse_task_state(task.at("state").get<std::string>());
           if (!state) return invalid_argument("registration: unknown task state");
           message.tasks.push_back({task.at("task_id").get<std::string>(), *state});
+        }
+        for (const auto& item : doc.value("volumes", json::array())) {
+          auto volume = mounted_volume_from_json(item);
+          if (!volume.ok()) return volume.error().context("registration");
+          message.volumes.push_back(std::move(volume).value());
         }
         return message;
       });

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "api/task_state.h"
+#include "api/volume_protocol.h"
 #include "common/resources.h"
 #include "common/result.h"
 
@@ -100,6 +101,8 @@ struct TaskSpec {
   std::vector<HealthCheckSpec> health_checks;
   std::optional<ReadinessCheckSpec> readiness_check;
   std::vector<FetchSpec> fetch;
+  // Mounted before the command starts, at their container paths (absent on the wire: none).
+  std::vector<TaskVolume> volumes;
 };
 
 // The state of one health check of a running task, as Marathon's healthCheckResults[i] shows it.
@@ -151,6 +154,9 @@ struct RegisterAgent {
   std::string boot_id;
   std::string version;
   std::vector<TaskReport> tasks;
+  // What the agent has mounted, with the epoch of each, so that the master can reconcile
+  // attachments (absent on the wire: none, as agents before volumes sent).
+  std::vector<MountedVolume> volumes;
 };
 
 struct RegisterReply {
