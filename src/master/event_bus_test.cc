@@ -215,6 +215,32 @@ TEST_F(EventBusTest, TaskChangesPublishStatusUpdateAndInstanceChangedOncePerStat
   EXPECT_EQ(events[3]["condition"], "Running");
 }
 
+TEST_F(EventBusTest, HealthChangesPublishHealthEventsOnce) {
+  EventBus bus(clock_);
+  Probe probe(bus, "a");
+  probe.types();
+  TaskEventPublisher publisher(clock_, bus);
+  TaskRecord task;
+  task.spec.task_id = "web.1";
+  task.spec.app_id = "/web";
+  task.spec.app_version = "2026-01-01T00:00:00.000Z";
+  task.state = TaskState::kRunning;
+  publisher.task_changed(task);  // 2 events: status and instance
+  task.healthy = true;
+  publisher.task_changed(task);  // 2 health events
+  publisher.task_changed(task);  // nothing new
+  task.healthy = false;
+  publisher.task_changed(task);  // 2 health events
+  auto events = probe.payloads();
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[2]["eventType"], "instance_health_changed_event");
+  EXPECT_EQ(events[2]["healthy"], true);
+  EXPECT_EQ(events[2]["runSpecId"], "/web");
+  EXPECT_EQ(events[3]["eventType"], "health_status_changed_event");
+  EXPECT_EQ(events[3]["alive"], true);
+  EXPECT_EQ(events[5]["alive"], false);
+}
+
 TEST_F(EventBusTest, TaskContextUsesTheAppsFieldsWhenTheTaskHasThem) {
   TaskRecord task;
   task.spec.task_id = "web.instance-1._app.1";

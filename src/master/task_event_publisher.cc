@@ -28,16 +28,29 @@ TaskEventContext TaskEventPublisher::context_for(const TaskRecord& task) {
 
 void TaskEventPublisher::task_changed(const TaskRecord& task) {
   auto it = published_.find(task.id());
-  if (it != published_.end() && it->second == task.state) return;
+  const bool state_changed = it == published_.end() || it->second.state != task.state;
+  const bool health_changed =
+      task.healthy.has_value() && (it == published_.end() || it->second.healthy != task.healthy);
+  if (!state_changed && !health_changed) return;
   if (is_terminal(task.state)) {
     if (it != published_.end()) published_.erase(it);
   } else {
-    published_[task.id()] = task.state;
+    published_[task.id()] = Published{task.state, task.healthy};
   }
   const TaskEventContext context = context_for(task);
   const WallTime now = clock_.wall();
-  bus_.publish(event_type::kStatusUpdate, status_update_event(task, context, now));
-  bus_.publish(event_type::kInstanceChanged, instance_changed_event(task, context, now));
+  if (state_changed) {
+    bus_.publish(event_type::kStatusUpdate, status_update_event(task, context, now));
+    bus_.publish(event_type::kInstanceChanged, instance_changed_event(task, context, now));
+  }
+  if (health_changed) {
+    bus_.publish(event_type::kInstanceHealthChanged,
+                 instance_health_changed_event(context.instance_id, context.app_id, context.version,
+                                               task.healthy, now));
+    bus_.publish(event_type::kHealthStatusChanged,
+                 health_status_changed_event(context.app_id, context.instance_id, context.version,
+                                             *task.healthy, now));
+  }
 }
 
 }  // namespace berth

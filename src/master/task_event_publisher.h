@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "api/task_state.h"
@@ -21,8 +22,10 @@ class TaskEventPublisher {
  public:
   TaskEventPublisher(Clock& clock, EventBus& bus) : clock_(clock), bus_(bus) {}
 
-  // Publishes both events when the task's state differs from the last one published for it
-  // (other persisted changes, such as a kill being requested, are not status updates).
+  // Publishes status_update_event and instance_changed_event when the task's state differs from
+  // the last one published for it (other persisted changes, such as a kill being requested, are
+  // not status updates), and instance_health_changed_event and health_status_changed_event when
+  // its health does.
   void task_changed(const TaskRecord& task);
 
   // The app scheduler's fields for a task: its app id and version, or for a bare task "/<name>"
@@ -33,7 +36,11 @@ class TaskEventPublisher {
   Clock& clock_;
   EventBus& bus_;
   // Live tasks' last published state; a task leaves it once terminal (it never changes again).
-  std::map<std::string, TaskState> published_;
+  struct Published {
+    TaskState state;
+    std::optional<bool> healthy;
+  };
+  std::map<std::string, Published> published_;
 };
 
 }  // namespace berth
