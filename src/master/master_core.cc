@@ -151,13 +151,16 @@ void MasterCore::apply_task(TaskRecord task) {
       agent->used += task.spec.resources;
       agent->task_ids.insert(task.id());
     }
-    if (!task.spec.app_id.empty()) live_by_app_[task.spec.app_id].insert(task.id());
   } else if (it == tasks_.end() || was_live) {
     completed_.push_back(task.id());
   }
   const std::string id = task.id();
-  tasks_.insert_or_assign(id, std::move(task));
-  for (const auto& listener : task_listeners_) listener(tasks_.at(id));
+  // A map node keeps its address while its key stays, so the index can hold pointers.
+  const TaskRecord& stored = tasks_.insert_or_assign(id, std::move(task)).first->second;
+  if (!is_terminal(stored.state) && !stored.spec.app_id.empty()) {
+    live_by_app_[stored.spec.app_id].emplace(id, &stored);
+  }
+  for (const auto& listener : task_listeners_) listener(stored);
 }
 
 std::vector<const TaskRecord*> MasterCore::live_tasks_of(const std::string& app_id) const {
@@ -165,7 +168,7 @@ std::vector<const TaskRecord*> MasterCore::live_tasks_of(const std::string& app_
   auto app = live_by_app_.find(app_id);
   if (app == live_by_app_.end()) return tasks;
   tasks.reserve(app->second.size());
-  for (const std::string& id : app->second) tasks.push_back(&tasks_.at(id));
+  for (const auto& [id, task] : app->second) tasks.push_back(task);
   return tasks;
 }
 

@@ -96,7 +96,7 @@ class MasterCore {
   // The non-terminal tasks of an app, and the ids of every app that has some (an index kept
   // with the tasks, so that the API and the scheduler never walk all tasks for one app).
   std::vector<const TaskRecord*> live_tasks_of(const std::string& app_id) const;
-  const std::map<std::string, std::set<std::string>>& live_tasks_by_app() const {
+  const std::map<std::string, std::map<std::string, const TaskRecord*>>& live_tasks_by_app() const {
     return live_by_app_;
   }
   const MasterConfig& config() const { return config_; }
@@ -137,8 +137,9 @@ class MasterCore {
   Allocator allocator_;
   AgentRegistry agents_;
   std::map<std::string, TaskRecord> tasks_;
-  std::map<std::string, std::set<std::string>> live_by_app_;  // app id -> live task ids
-  std::deque<std::string> completed_;                         // terminal task ids, oldest first
+  // app id -> its live tasks by id, pointing into tasks_
+  std::map<std::string, std::map<std::string, const TaskRecord*>> live_by_app_;
+  std::deque<std::string> completed_;  // terminal task ids, oldest first
   std::string master_id_;
   WallTime start_time_;
   TimerId heartbeat_timer_ = 0;

@@ -17,11 +17,16 @@ namespace {
 
 using marathon::AppDefinition;
 
-// Equal apart from version bookkeeping.
-bool same_definition(AppDefinition a, AppDefinition b) {
-  a.version = b.version = {};
-  a.version_info = b.version_info = {};
-  return a == b;
+// Equal apart from version bookkeeping. Most apps of a new root are untouched copies, equal
+// outright; only the others pay for masking their versions.
+bool same_definition(const AppDefinition& a, const AppDefinition& b) {
+  if (a == b) return true;
+  if (a.version == b.version && a.version_info == b.version_info) return false;
+  AppDefinition a_masked = a;
+  AppDefinition b_masked = b;
+  a_masked.version = b_masked.version = {};
+  a_masked.version_info = b_masked.version_info = {};
+  return a_masked == b_masked;
 }
 
 GroupDependencies group_dependencies(const Root& root) {
