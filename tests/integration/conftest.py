@@ -51,13 +51,12 @@ def cluster(work_dir):
 def marathon_cluster(work_dir):
     """A master and three nodes with distinct hostnames (127.0.0.2-4) and attributes
     (rack r1-r3; disk ssd on the first node, spinning on the others); `.api` speaks the
-    Marathon v2 API. Heartbeats every 500ms: with the default 200ms x 3 the master's 1 s agent
-    long-poll outlasts the heartbeat timeout and idle agents flap to unreachable."""
+    Marathon v2 API."""
     from marathon_helpers import Marathon, NamedNode
 
     class MarathonCluster:
         def __init__(self):
-            self.master = Master(os.path.join(work_dir, "master"), heartbeat="500ms").start()
+            self.master = Master(os.path.join(work_dir, "master")).start()
             self.nodes = []
             self.api = Marathon(self.master)
 

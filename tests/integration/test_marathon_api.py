@@ -510,10 +510,6 @@ def test_location_is_the_app_id_against_the_base_uri(marathon_cluster):
     assert created.headers["Location"] == api.base + "/mongo"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Berth bug: marathon-api.md §3.6 says GET /ping answers the JSON string \"pong\" with "
-    "application/json when the client prefers JSON (python3-marathon sends Accept: application/json); "
-    "Berth always answers text/plain pong"))
 def test_ping_negotiates_json(marathon_cluster):
     api = marathon_cluster.api
     plain = api.get("/ping", headers={"Accept": "text/plain"})
@@ -578,13 +574,8 @@ def test_huge_body_is_refused_and_the_server_keeps_serving(marathon_cluster):
 
 # --- agents under the default test heartbeats ----------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Berth bug: a master run with --heartbeat_interval=200ms --max_missed_heartbeats=3 (the `cluster` "
-    "fixture) holds each agent's long poll for a fixed 1 s (MasterCore poll_timeout) but counts a "
-    "heartbeat only when a poll arrives, so every idle agent is marked unreachable after 0.6 s and "
-    "re-registers; with the default unreachableStrategy the app's task is expunged and killed as "
-    "unknown on re-registration, then replaced, about once a second"))
 def test_an_app_task_survives_idle_agents_under_the_default_test_heartbeats(cluster):
+    """200ms x 3 heartbeats used to make idle agents flap (fixed in a54ccff); the app's task must stay."""
     from marathon_helpers import Marathon
     cluster.node()
     api = Marathon(cluster.master)
