@@ -99,6 +99,7 @@ Status VolumeController::commit(Batch batch) {
   for (const std::string& name : batch.removed) {
     auto it = volumes_.find(name);
     if (it->second.timer != 0) clock_.cancel(it->second.timer);
+    unindex(it->second.record);
     volumes_.erase(it);
   }
   for (const VolumeEvent& e : batch.events) publish(e);
@@ -115,9 +116,33 @@ void VolumeController::apply(Update update) {
                      to_string(entry.record.state), to_string(update.record.state));
     std::abort();
   }
+  if (!inserted) unindex(entry.record);
   entry.record = std::move(update.record);
+  index(entry.record);
   ++entry.version;
   arm(entry, update.deadline);
+}
+
+void VolumeController::index(const VolumeRecord& v) {
+  if (v.attachment) by_agent_[v.attachment->agent_id].insert(v.name);
+  for (const auto& task : v.claims) by_task_[task].insert(v.name);
+}
+
+void VolumeController::unindex(const VolumeRecord& v) {
+  auto drop = [&v](std::map<std::string, std::set<std::string>>& index, const std::string& key) {
+    auto it = index.find(key);
+    if (it == index.end()) return;
+    it->second.erase(v.name);
+    if (it->second.empty()) index.erase(it);
+  };
+  if (v.attachment) drop(by_agent_, v.attachment->agent_id);
+  for (const auto& task : v.claims) drop(by_task_, task);
+}
+
+std::vector<std::string> VolumeController::attached_to(const std::string& agent_id) const {
+  auto it = by_agent_.find(agent_id);
+  if (it == by_agent_.end()) return {};
+  return {it->second.begin(), it->second.end()};
 }
 
 void VolumeController::arm(Entry& entry, std::optional<Instant> deadline) {
@@ -214,6 +239,7 @@ Status VolumeController::recover() {
     Entry& entry = volumes_[name];
     entry.record = std::move(record).value();
     entry.version = item.stored.version;
+    index(entry.record);
     const Instant now = clock_.now();
     switch (entry.record.state) {
       case VolumeState::kCreating:
@@ -624,9 +650,14 @@ std::string VolumeController::refusal(const Entry& entry, const VolumeLaunchClai
 Result<std::vector<VolumeOrder>> VolumeController::release(const std::string& task_id) {
   Batch batch;
   std::vector<VolumeOrder> orders;
-  for (const auto& [name, entry] : volumes_) {
+  auto claimed = by_task_.find(task_id);
+  const std::vector<std::string> names =
+      claimed == by_task_.end()
+          ? std::vector<std::string>{}
+          : std::vector<std::string>(claimed->second.begin(), claimed->second.end());
+  for (const std::string& name : names) {
+    const Entry& entry = volumes_.at(name);
     const VolumeRecord& v = entry.record;
-    if (!v.claims.contains(task_id)) continue;
     VolumeRecord next = v;
     next.claims.erase(task_id);
     next.updated_at = clock_.wall();

@@ -167,6 +167,9 @@ class VolumeController {
 
   Status commit(Batch batch);
   void apply(Update update);
+  void index(const VolumeRecord& volume);
+  void unindex(const VolumeRecord& volume);
+  std::vector<std::string> attached_to(const std::string& agent_id) const;
   // Replaces the entry's timer with one for `deadline` (none for nullopt).
   void arm(Entry& entry, std::optional<Instant> deadline);
   void publish(const VolumeEvent& event);
@@ -197,6 +200,10 @@ class VolumeController {
   VolumeControllerConfig config_;
   std::map<std::string, VolumeProvisioner*> provisioners_;
   std::map<std::string, Entry, std::less<>> volumes_;
+  // Indexes over the records, so that a heartbeat or a report costs the agent's volumes, not
+  // every volume: names of the volumes attached to each agent and claimed by each task.
+  std::map<std::string, std::set<std::string>> by_agent_;
+  std::map<std::string, std::set<std::string>> by_task_;
   std::map<std::string, Instant> last_ack_;
   std::uint64_t last_epoch_ = 0;
   std::uint64_t epoch_version_ = 0;  // the counter key's store version; 0 = not written yet

@@ -32,9 +32,9 @@ Result<std::vector<VolumeOrder>> VolumeController::agent_reported(
   // Bookkeeping that must wait until the batch is persisted.
   std::vector<std::function<void()>> after;
 
-  for (auto& [name, entry] : volumes_) {
+  for (const std::string& name : attached_to(agent_id)) {
+    Entry& entry = volumes_.at(name);
     const VolumeRecord& v = entry.record;
-    if (!v.attachment || v.attachment->agent_id != agent_id) continue;
     auto found = reported.find(name);
     const bool mounted = found != reported.end() && found->second->epoch == v.attachment->epoch;
     Entry* e = &entry;
@@ -184,9 +184,10 @@ Status VolumeController::agent_heartbeat(const std::string& agent_id, Instant ac
   Batch batch;
   std::vector<Entry*> back;
   std::vector<VolumeOrder> orders;
-  for (auto& [name, entry] : volumes_) {
+  for (const std::string& name : attached_to(agent_id)) {
+    Entry& entry = volumes_.at(name);
     const VolumeRecord& v = entry.record;
-    if (v.state != VolumeState::kFencing || v.attachment->agent_id != agent_id) continue;
+    if (v.state != VolumeState::kFencing) continue;
     // The acknowledgement renewed the agent's lease: the fence must not complete. What is
     // mounted there is known again at its next report.
     VolumeRecord next = v;
@@ -233,9 +234,9 @@ Status VolumeController::agent_unreachable(const std::string& agent_id, Instant 
   const Instant fence_at = base + config_.lease + config_.drift_margin;
   Batch batch;
   std::vector<Entry*> fencing;
-  for (auto& [name, entry] : volumes_) {
+  for (const std::string& name : attached_to(agent_id)) {
+    Entry& entry = volumes_.at(name);
     const VolumeRecord& v = entry.record;
-    if (!v.attachment || v.attachment->agent_id != agent_id) continue;
     // A local volume cannot go anywhere else: its tasks wait for their node.
     if (v.kind != VolumeKind::kExternal || v.state == VolumeState::kFencing) continue;
     VolumeRecord next = v;
