@@ -158,3 +158,34 @@ TEST(VolumeCreateRequestJson, ParsesAndReportsEveryBadField) {
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+namespace {
+
+TEST(VolumeLifecycle, NamesRoundTripAndEdgesFollowTheDiagram) {
+  for (VolumeState s : {VolumeState::kCreating, VolumeState::kAvailable, VolumeState::kAttaching,
+                        VolumeState::kAttached, VolumeState::kDetaching, VolumeState::kFencing,
+                        VolumeState::kDeleting}) {
+    EXPECT_EQ(parse_volume_state(to_string(s)), s);
+  }
+  EXPECT_FALSE(parse_volume_state("attached").has_value());
+  using S = VolumeState;
+  // A volume is never handed from one node to another without passing through AVAILABLE.
+  for (S from : {S::kAttaching, S::kAttached, S::kDetaching, S::kFencing}) {
+    EXPECT_FALSE(is_allowed_transition(from, S::kDeleting)) << to_string(from);
+    EXPECT_FALSE(is_allowed_transition(from, S::kCreating)) << to_string(from);
+  }
+  EXPECT_FALSE(is_allowed_transition(S::kAvailable, S::kAttached));  // only through ATTACHING
+  EXPECT_FALSE(is_allowed_transition(S::kAvailable, S::kFencing));
+  EXPECT_FALSE(is_allowed_transition(S::kDeleting, S::kAvailable));
+  EXPECT_FALSE(is_allowed_transition(S::kCreating, S::kAttaching));
+  EXPECT_TRUE(is_allowed_transition(S::kFencing, S::kAvailable));
+  EXPECT_TRUE(is_allowed_transition(S::kAttached, S::kFencing));
+  EXPECT_TRUE(is_transitional(S::kFencing));
+  EXPECT_FALSE(is_transitional(S::kAttached));
+  EXPECT_TRUE(has_attachment(S::kDetaching));
+  EXPECT_FALSE(has_attachment(S::kAvailable));
+}
+
+}  // namespace
+}  // namespace berth
