@@ -112,7 +112,18 @@ DriveDecision drive(const DriveInput& input) {
   std::vector<const TaskRecord*> old;
   std::vector<const TaskRecord*> inactive;
   std::size_t leaving = 0;  // still running until their kill completes
+  auto look_again = [&decision](WallTime at) {
+    if (!decision.look_again_at || at < *decision.look_again_at) decision.look_again_at = at;
+  };
+  const auto inactive_after = std::chrono::seconds(app.unreachable_strategy.inactive_after_seconds);
+  const auto expunge_after = std::chrono::seconds(app.unreachable_strategy.expunge_after_seconds);
   for (const TaskRecord* task : input.tasks) {
+    if (task->state == TaskState::kUnreachable && !app.unreachable_strategy.disabled) {
+      if (input.now - task->updated_at < inactive_after)
+        look_again(task->updated_at + inactive_after);
+      if (input.now - task->updated_at < expunge_after)
+        look_again(task->updated_at + expunge_after);
+    }
     if (is_leaving(*task)) {
       ++leaving;
       continue;
@@ -127,7 +138,6 @@ DriveDecision drive(const DriveInput& input) {
   }
   decision.current = current.size();
   decision.old = old.size();
-  const auto expunge_after = std::chrono::seconds(app.unreachable_strategy.expunge_after_seconds);
   for (const TaskRecord* task : inactive) {
     if (input.now - task->updated_at >= expunge_after) decision.expunge.push_back(task->id());
   }

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct DriveDecision {
   std::vector<std::string> unhealthy;  // subset of `kill`: failed their health checks
   // Unreachable for longer than unreachableStrategy.expungeAfterSeconds: given up on.
   std::vector<std::string> expunge;
+  // When the decision changes by the passing of time alone (an unreachable task becoming
+  // inactive, or due for expunging): the caller looks again then.
+  std::optional<WallTime> look_again_at;
   // The target is reached: no old task left, exactly n current tasks, all ready.
   bool done = false;
   // Counts for the API (tasksRunning etc. are computed elsewhere from the tasks themselves).

@@ -48,6 +48,7 @@ AppScheduler::AppScheduler(SchedulerConfig config, Clock& clock, StateStore& sto
 AppScheduler::~AppScheduler() {
   clock_.cancel(reconcile_timer_);
   clock_.cancel(soon_timer_);
+  for (auto& [id, runtime] : runtime_) clock_.cancel(runtime.wake_timer);
 }
 
 Status AppScheduler::recover() {

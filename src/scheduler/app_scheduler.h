@@ -43,7 +43,9 @@ namespace berth::scheduler {
 struct SchedulerConfig {
   // How often every app is looked at even when nothing changed (backoff expiry, unreachable
   // timeouts).
-  Duration reconcile_interval = std::chrono::seconds(1);
+  // Changes reach each app at once (task updates and API calls mark it, timers wake it when a
+  // delay ends); the full pass is the safety net.
+  Duration reconcile_interval = std::chrono::seconds(10);
   // Stored versions per app (Marathon's zk_max_versions).
   std::size_t max_versions = 50;
   // Marathon's --max_running_deployments.
@@ -134,7 +136,12 @@ class AppScheduler {
     LaunchBackoff backoff;
     std::optional<std::string> last_failure;  // task id
     bool waiting = false;                     // in the queue
+    // A timer that looks at the app again when time alone changes what it needs (a backoff
+    // delay ending, an unreachable task becoming inactive).
+    TimerId wake_timer = 0;
+    Instant wake_at;
   };
+  void wake_app_at(const std::string& app_id, AppRuntime& runtime, Instant at);
 
   void on_task_changed(const TaskRecord& task);
   // Reconciles soon: the apps marked dirty, or everything when `full`.

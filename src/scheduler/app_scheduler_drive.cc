@@ -46,6 +46,17 @@ void AppScheduler::on_task_changed(const TaskRecord& task) {
   mark_dirty(task.spec.app_id);
 }
 
+void AppScheduler::wake_app_at(const std::string& app_id, AppRuntime& runtime, Instant at) {
+  if (runtime.wake_timer != 0 && runtime.wake_at <= at) return;
+  clock_.cancel(runtime.wake_timer);
+  runtime.wake_at = at;
+  Duration delay = at > clock_.now() ? at - clock_.now() : Duration::zero();
+  runtime.wake_timer = clock_.schedule(delay, [this, app_id] {
+    runtime_[app_id].wake_timer = 0;
+    mark_dirty(app_id);
+  });
+}
+
 void AppScheduler::mark_dirty(const std::string& app_id) {
   dirty_.insert(app_id);
   schedule_reconcile();
@@ -139,6 +150,9 @@ void AppScheduler::drive_app(const std::string& app_id,
   }
   for (const std::string& task_id : decision.expunge) (void)master_.expunge(task_id);
   AppRuntime& runtime = runtime_[app_id];
+  if (decision.look_again_at) {
+    wake_app_at(app_id, runtime, clock_.now() + (*decision.look_again_at - clock_.wall()));
+  }
   if (target == nullptr || decision.launch == 0) {
     runtime.waiting = false;
     return;
@@ -152,7 +166,10 @@ void AppScheduler::drive_app(const std::string& app_id,
   runtime.queue.count = decision.launch;
   runtime.backoff.expire(clock_.now());
   runtime.queue.delay_until = runtime.backoff.deadline();
-  if (runtime.backoff.delayed(clock_.now())) return;
+  if (runtime.backoff.delayed(clock_.now())) {
+    wake_app_at(app_id, runtime, runtime.backoff.deadline());
+    return;
+  }
   launch(*target, decision.launch, runtime, tasks);
 }
 
