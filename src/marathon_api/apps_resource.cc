@@ -109,7 +109,8 @@ HttpResponse create_app(ApiContext& context, const HttpRequest& request) {
   marathon::AppEmbed embed;
   embed.counts = embed.deployments = true;
   HttpResponse response = json_ok(201, app_info(context, created, {}, embed));
-  response.headers.emplace_back("Location", context.base_url() + "/v2/apps" + created.id);
+  // Marathon answers `created(new URI(appId))`, which its server resolves against the base URI.
+  response.headers.emplace_back("Location", context.base_url() + created.id);
   response.headers.emplace_back("Marathon-Deployment-Id", deployment->id());
   return response;
 }
@@ -171,7 +172,7 @@ HttpResponse update_app(ApiContext& context, const HttpRequest& request, const s
     context.api_post(request.remote, request.path, *context.scheduler.find_app(id));
   }
   HttpResponse response = deployment_result(created ? 201 : 200, *deployment);
-  if (created) response.headers.emplace_back("Location", context.base_url() + "/v2/apps" + id);
+  if (created) response.headers.emplace_back("Location", context.base_url() + id);
   return response;
 }
 

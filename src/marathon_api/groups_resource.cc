@@ -121,7 +121,7 @@ HttpResponse create_group(ApiContext& context, const HttpRequest& request,
   auto deployment = context.scheduler.deploy(std::move(target), flag(request, "force", false));
   if (!deployment.ok()) return deploy_error(context, deployment.error(), ids);
   HttpResponse response = deployment_result(201, *deployment);
-  response.headers.emplace_back("Location", context.base_url() + "/v2/groups" + update->id);
+  response.headers.emplace_back("Location", context.base_url() + update->id);
   return response;
 }
 
@@ -220,6 +220,11 @@ HttpResponse handle_groups(ApiContext& context, const HttpRequest& request,
       return get_group(context, request, id);
     }
     return get_group(context, request, join_id(segments, 2, n));
+  }
+  // Group versions are read-only: PUT /v2/groups/<id>/versions/<v> (an old client's rollback)
+  // names no route.
+  if ((n >= 3 && segments[n - 1] == "versions") || (n >= 4 && segments[n - 2] == "versions")) {
+    return message(404, "URI not found");
   }
   std::string id = join_id(segments, 2, n);
   if (method == "POST") return create_group(context, request, id);

@@ -65,7 +65,7 @@ constexpr char kWeb[] = R"({"id":"web","cmd":"sleep 1000","cpus":0.1,"mem":32,"i
 TEST_F(V2ApiTest, CreateAppAnswers201WithLocationAndAppInfo) {
   HttpResponse created = call("POST", "/v2/apps", kWeb);
   ASSERT_EQ(created.status, 201) << created.body;
-  EXPECT_EQ(created.header("Location"), "http://master.test:8080/v2/apps/web");
+  EXPECT_EQ(created.header("Location"), "http://master.test:8080/web");
   EXPECT_FALSE(created.header("Marathon-Deployment-Id").empty());
   json app = body(created);
   EXPECT_EQ(app["id"], "/web");

@@ -499,10 +499,6 @@ def test_seed_curl_usage(marathon_cluster):
     assert api.get("/v2/apps").body == {"apps": []}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Berth bug (contract deviation): marathon-api.md §3.1 says Location is the app id resolved against "
-    "the server base URI (POST /v2/apps {\"id\":\"mongo\"} -> Location: http://host:port/mongo); "
-    "Berth sends http://host:port/v2/apps/mongo (apps_resource.cc, pinned by v2_api_test.cc)"))
 def test_location_is_the_app_id_against_the_base_uri(marathon_cluster):
     api = marathon_cluster.api
     created = api.call("POST", "/v2/apps", small("mongo", 9101))

@@ -238,10 +238,6 @@ def test_groups(client):
     poll(lambda: not sleeping(401) and not sleeping(402), timeout=10, what="the group's processes to end")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Berth bug: rollback_group sends PUT /v2/groups/g/versions/<version> with no body; marathon-api.md "
-    "§17.4 says that route no longer exists and the answer is 404 (NotFoundError), Berth answers "
-    "400 {\"message\":\"Invalid JSON\"} (MarathonHttpError)"))
 def test_rollback_group_is_not_found(client):
     created = client.create_group(MarathonGroup(id="/r", apps=[app(451, id="/r/a")]))
     assert is_deployment_result(created), created
