@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/time_format.h"
+#include "marathon/app_json.h"
 #include "marathon/group_json.h"
 #include "marathon/path_id.h"
 #include "marathon_api/resources.h"
@@ -84,12 +85,29 @@ HttpResponse get_group(ApiContext& context, const HttpRequest& request, const st
 }
 
 HttpResponse group_versions(ApiContext& context, const std::string& id) {
-  const Root& root = context.scheduler.root();
-  auto group = root.groups.find(id);
-  if (group == root.groups.end()) return error(not_found("Group '" + id + "' does not exist"));
-  // Berth keeps versions per app, not snapshots of groups: a group's history is its current
-  // version only.
-  return json_ok(200, nlohmann::json::array({format_timestamp(group->second.version)}).dump());
+  std::vector<WallTime> versions = context.scheduler.group_versions(id);
+  if (versions.empty() && context.scheduler.root().groups.count(id) == 0) {
+    return error(not_found("Group '" + id + "' does not exist"));
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (WallTime version : versions) list.push_back(format_timestamp(version));
+  return json_ok(200, list.dump());
+}
+
+HttpResponse group_version(ApiContext& context, const HttpRequest& request, const std::string& id,
+                           const std::string& text) {
+  auto version = parse_timestamp(text);
+  if (!version.ok()) {
+    return error(not_found("Group '" + id + "' does not exist in version " + text));
+  }
+  auto subtree = context.scheduler.group_at(id, *version);
+  if (!subtree.ok()) return error(subtree.error());
+  marathon::GroupEmbed embed = marathon::resolve_group_embed(request.params("embed"));
+  auto render = [](const AppDefinition& app) { return marathon::app_to_json(app); };
+  auto body =
+      marathon::group_info_json(id, app_list(*subtree), group_list(*subtree), embed, render);
+  if (!body.ok()) return error(body.error());
+  return json_ok(200, std::move(*body));
 }
 
 // A group body read for POST or PUT, refused when an app already sits at the group's path.
@@ -132,12 +150,12 @@ HttpResponse update_group(ApiContext& context, const HttpRequest& request,
   const Root& root = context.scheduler.root();
   Root target = root;
   if (update->version) {
-    // Group versions are not kept as snapshots (see group_versions).
-    auto group = root.groups.find(update->id);
-    if (group == root.groups.end() || group->second.version != *update->version) {
-      return error(not_found("Group '" + update->id + "' does not exist in version " +
-                             format_timestamp(*update->version)));
-    }
+    // Roll the subtree back: its groups and apps as they were, everything else as it is.
+    auto subtree = context.scheduler.group_at(update->id, *update->version);
+    if (!subtree.ok()) return error(subtree.error());
+    clear_below(target, update->id);
+    for (auto& [id, group] : subtree->groups) target.groups[id] = std::move(group);
+    for (auto& [id, app] : subtree->apps) target.apps.insert_or_assign(id, std::move(app));
   } else if (update->scale_by) {
     if (root.groups.count(update->id) == 0) {
       return error(not_found("Group '" + update->id + "' does not exist"));
@@ -210,14 +228,7 @@ HttpResponse handle_groups(ApiContext& context, const HttpRequest& request,
       return group_versions(context, join_id(segments, 2, n - 1));
     }
     if (n >= 4 && segments[n - 2] == "versions") {
-      std::string id = join_id(segments, 2, n - 2);
-      const Root& root = context.scheduler.root();
-      auto group = root.groups.find(id);
-      if (group == root.groups.end() ||
-          format_timestamp(group->second.version) != segments[n - 1]) {
-        return error(not_found("Group '" + id + "' does not exist in version " + segments[n - 1]));
-      }
-      return get_group(context, request, id);
+      return group_version(context, request, join_id(segments, 2, n - 2), segments[n - 1]);
     }
     return get_group(context, request, join_id(segments, 2, n));
   }

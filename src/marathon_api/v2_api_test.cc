@@ -318,6 +318,34 @@ TEST_F(V2ApiTest, GroupsDeployInDependencyOrder) {
   EXPECT_EQ(scheduler_->find_app("/prod/web")->instances, 1);
 }
 
+TEST_F(V2ApiTest, GroupVersionsListShowAndRollBack) {
+  ASSERT_EQ(call("POST", "/v2/groups",
+                 R"({"id":"/team","apps":[{"id":"x","cmd":"sleep 1","cpus":0.1,"mem":16}]})")
+                .status,
+            201);
+  std::string first = body(call("GET", "/v2/groups/team"))["version"];
+  clock_.advance(std::chrono::milliseconds(5));
+  ASSERT_EQ(call("PUT", "/v2/groups/team",
+                 R"({"apps":[{"id":"x","cmd":"sleep 2","cpus":0.1,"mem":16},
+                             {"id":"y","cmd":"sleep 3","cpus":0.1,"mem":16}]})")
+                .status,
+            200);
+  json versions = body(call("GET", "/v2/groups/team/versions"));
+  ASSERT_TRUE(versions.is_array());
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[1], first);
+
+  json old = body(call("GET", "/v2/groups/team/versions/" + first));
+  ASSERT_EQ(old["apps"].size(), 1u);
+  EXPECT_EQ(old["apps"][0]["cmd"], "sleep 1");
+
+  HttpResponse rolled = call("PUT", "/v2/groups/team", R"({"version":")" + first + R"("})");
+  ASSERT_EQ(rolled.status, 200) << rolled.body;
+  EXPECT_EQ(scheduler_->find_app("/team/y"), nullptr);
+  EXPECT_EQ(*scheduler_->find_app("/team/x")->cmd, "sleep 1");
+  EXPECT_EQ(call("GET", "/v2/groups/team/versions/2001-01-01T00:00:00.000Z").status, 404);
+}
+
 TEST_F(V2ApiTest, CyclicDependenciesAre422) {
   HttpResponse cyclic = call("POST", "/v2/groups", R"({
     "id": "/loop",

@@ -7,6 +7,7 @@
 
 #include "common/time_format.h"
 #include "master/master_core.h"
+#include "scheduler/root_snapshot.h"
 #include "scheduler/service_ports.h"
 #include "scheduler/stored_app.h"
 #include "scheduler/stored_keys.h"
@@ -75,6 +76,13 @@ Status AppScheduler::recover() {
     versions_[parsed->first].push_back(parsed->second);
   }
   for (auto& [id, list] : versions_) std::sort(list.rbegin(), list.rend());
+  auto snapshots = store_.list(kRootVersions);
+  if (!snapshots.ok()) return snapshots.error().context("recover root versions");
+  for (const StoredEntry& entry : *snapshots) {
+    auto version = parse_root_snapshot_key(entry.key);
+    if (!version.ok()) return version.error();
+    root_versions_.insert(root_versions_.begin(), *version);
+  }
   auto deployments = store_.list(keys::kDeployments);
   if (!deployments.ok()) return deployments.error().context("recover deployments");
   for (const StoredEntry& entry : *deployments) {
@@ -310,9 +318,68 @@ Status AppScheduler::persist(const Root& target, const Deployment* deployment,
         Mutation::put(keys::deployment(deployment->id()), deployment_to_store(*deployment)));
   }
   if (mutations.empty()) return {};
+  // A snapshot of the new root, for group versions; the oldest goes beyond max_versions.
+  RootSnapshot snapshot;
+  auto root_group = target.groups.find("/");
+  snapshot.version = root_group != target.groups.end() ? root_group->second.version : last_version_;
+  snapshot.groups = target.groups;
+  for (const auto& [id, app] : target.apps) snapshot.app_versions[id] = app.version;
+  bool new_snapshot = root_versions_.empty() || root_versions_.front() != snapshot.version;
+  if (new_snapshot) {
+    mutations.push_back(
+        Mutation::put(root_snapshot_key(snapshot.version), root_snapshot_to_store(snapshot)));
+    if (root_versions_.size() >= config_.max_versions) {
+      mutations.push_back(Mutation::remove(root_snapshot_key(root_versions_.back())));
+    }
+  }
   auto status = store_.commit(mutations);
   if (!status.ok()) return status.error().context("persist deployment");
+  if (new_snapshot) {
+    root_versions_.insert(root_versions_.begin(), snapshot.version);
+    if (root_versions_.size() > config_.max_versions) root_versions_.pop_back();
+  }
   return {};
+}
+
+std::vector<WallTime> AppScheduler::group_versions(const std::string& group_id) const {
+  std::vector<WallTime> versions;
+  for (WallTime root_version : root_versions_) {
+    auto stored = store_.get(root_snapshot_key(root_version));
+    if (!stored.ok() || !stored->has_value()) continue;
+    auto snapshot = root_snapshot_from_store((*stored)->value);
+    if (!snapshot.ok()) continue;
+    auto group = snapshot->groups.find(group_id);
+    if (group == snapshot->groups.end()) continue;
+    if (versions.empty() || versions.back() != group->second.version) {
+      versions.push_back(group->second.version);
+    }
+  }
+  return versions;
+}
+
+Result<Root> AppScheduler::group_at(const std::string& group_id, WallTime version) const {
+  for (WallTime root_version : root_versions_) {
+    auto stored = store_.get(root_snapshot_key(root_version));
+    if (!stored.ok()) return stored.error();
+    if (!stored->has_value()) continue;
+    auto snapshot = root_snapshot_from_store((*stored)->value);
+    if (!snapshot.ok()) return snapshot.error();
+    auto group = snapshot->groups.find(group_id);
+    if (group == snapshot->groups.end() || group->second.version != version) continue;
+    Root subtree;
+    for (const auto& [id, definition] : snapshot->groups) {
+      if (is_in_group(id, group_id)) subtree.groups[id] = definition;
+    }
+    for (const auto& [id, app_version] : snapshot->app_versions) {
+      if (!is_in_group(id, group_id)) continue;
+      auto app = this->version(id, app_version);
+      if (!app.ok()) return app.error();
+      subtree.apps.emplace(id, std::move(*app));
+    }
+    return subtree;
+  }
+  return not_found("Group '" + group_id + "' does not exist in version " +
+                   format_timestamp(version));
 }
 
 Result<std::optional<Deployment>> AppScheduler::cancel(const std::string& deployment_id,

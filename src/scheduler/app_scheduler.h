@@ -123,6 +123,12 @@ class AppScheduler {
   std::vector<WallTime> versions(const std::string& app_id) const;
   Result<marathon::AppDefinition> version(const std::string& app_id, WallTime version) const;
 
+  // The versions a group has had, newest first, and the group's subtree (its groups and apps)
+  // as it was at one of them; kNotFound when that version (or an app definition it needs) is no
+  // longer stored.
+  std::vector<WallTime> group_versions(const std::string& group_id) const;
+  Result<Root> group_at(const std::string& group_id, WallTime version) const;
+
   std::vector<QueueEntry> queue() const;
   // DELETE /v2/queue/<app>/delay. kNotFound when the app is not waiting.
   Status reset_delay(const std::string& app_id);
@@ -177,6 +183,7 @@ class AppScheduler {
   Root root_;
   std::map<std::string, Deployment> deployments_;
   std::map<std::string, std::vector<WallTime>> versions_;  // newest first
+  std::vector<WallTime> root_versions_;                     // snapshots kept, newest first
   std::map<std::string, AppRuntime> runtime_;
   // Apps no longer declared whose tasks are still being stopped.
   std::map<std::string, Instant> stopping_;
