@@ -130,15 +130,15 @@ def app_body(app_id, instances):
 
 
 def post_app(client, app_id, instances, deadline=120):
-    """POSTs until 201; 503 (too many running deployments) is retried after 50 ms.
-    Returns (ms of the 201 answer, number of 503s)."""
+    """POSTs until 201; 403 (too many running deployments, Marathon's answer) is retried after
+    50 ms. Returns (ms of the 201 answer, number of 403s)."""
     busy = 0
     stop = time.monotonic() + deadline
     while True:
         status, payload, ms = client.call("POST", "/v2/apps", app_body(app_id, instances))
         if status == 201:
             return ms, busy
-        if status == 503 and time.monotonic() < stop:
+        if status == 403 and time.monotonic() < stop:
             busy += 1
             time.sleep(0.05)
             continue
@@ -228,7 +228,7 @@ def main():
         results["post_idle_max_ms"] = round(max(times), 2)
         print(f"POST /v2/apps -> 201 on an idle master, {args.posts} sequential apps of 1 instance: "
               f"p50 {results['post_idle_p50_ms']} ms, p99 {results['post_idle_p99_ms']} ms, "
-              f"max {results['post_idle_max_ms']} ms ({busy} answers 503 retried, not counted; "
+              f"max {results['post_idle_max_ms']} ms ({busy} answers 403 retried, not counted; "
               "client clock over one keep-alive connection, request sent to body read; each POST "
               "validates, commits the app and its deployment to SQLite and answers)")
     finally:
@@ -276,7 +276,7 @@ def main():
         results["deploy_post_p50_ms"] = round(percentile(post_times, 50), 2)
         results["deploy_post_p99_ms"] = round(percentile(post_times, 99), 2)
         print(f"deploy: {args.apps} apps x {args.instances} instances POSTed from {args.clients} "
-              f"clients in {posted:.1f} s ({busy[0]} answers 503 'max running deployments' "
+              f"clients in {posted:.1f} s ({busy[0]} answers 403 'max running deployments' "
               f"retried after 50 ms); all {running} tasks TASK_RUNNING and no deployment left "
               f"after {deployed:.1f} s; POST latency while deploying (contended, for information): "
               f"p50 {results['deploy_post_p50_ms']} ms, p99 {results['deploy_post_p99_ms']} ms")
@@ -323,7 +323,7 @@ def main():
         results["post_loaded_p99_ms"] = round(percentile(times, 99), 2)
         print(f"POST /v2/apps -> 201 with {args.apps} apps / {total} tasks deployed, 50 sequential "
               f"apps of 1 instance: p50 {results['post_loaded_p50_ms']} ms, p99 "
-              f"{results['post_loaded_p99_ms']} ms ({busy} answers 503 retried)")
+              f"{results['post_loaded_p99_ms']} ms ({busy} answers 403 retried)")
         print(f"master resident memory with {args.apps} apps / {total} tasks: "
               f"{results['master_rss_mb']} MB (VmRSS)")
     finally:

@@ -19,6 +19,7 @@ enum class ErrorCode {
   kNotFound,         // the named object does not exist (404)
   kConflict,         // the object exists, or changed since it was read (409)
   kUnavailable,      // transient: retry later (503)
+  kExhausted,        // a limit is reached (Marathon's 403 for too many deployments)
   kInternal,         // everything else: a bug or an environment failure (500)
 };
 
@@ -64,6 +65,7 @@ inline Error conflict(std::string message) { return {ErrorCode::kConflict, std::
 inline Error unavailable(std::string message) {
   return {ErrorCode::kUnavailable, std::move(message)};
 }
+inline Error exhausted(std::string message) { return {ErrorCode::kExhausted, std::move(message)}; }
 inline Error internal_error(std::string message) {
   return {ErrorCode::kInternal, std::move(message)};
 }

@@ -17,6 +17,8 @@ int http_status_for(ErrorCode code) {
       return 409;
     case ErrorCode::kUnavailable:
       return 503;
+    case ErrorCode::kExhausted:
+      return 403;
     case ErrorCode::kInternal:
       return 500;
   }

@@ -346,6 +346,19 @@ TEST_F(V2ApiTest, GroupVersionsListShowAndRollBack) {
   EXPECT_EQ(call("GET", "/v2/groups/team/versions/2001-01-01T00:00:00.000Z").status, 404);
 }
 
+TEST_F(V2ApiTest, TooManyRunningDeploymentsIs403) {
+  hold_launches_ = true;
+  for (int i = 0; i < 100; ++i) {
+    std::string app =
+        R"({"id":"a)" + std::to_string(i) + R"(","cmd":"sleep 1","cpus":0.01,"mem":1})";
+    ASSERT_EQ(call("POST", "/v2/apps", app).status, 201) << i;
+  }
+  HttpResponse refused = call("POST", "/v2/apps", R"({"id":"one-more","cmd":"sleep 1","mem":1})");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(body(refused)["message"], "Max number of running deployments is exceeded.");
+  EXPECT_EQ(scheduler_->find_app("/one-more"), nullptr);
+}
+
 TEST_F(V2ApiTest, CyclicDependenciesAre422) {
   HttpResponse cyclic = call("POST", "/v2/groups", R"({
     "id": "/loop",

@@ -234,7 +234,7 @@ Result<Deployment> AppScheduler::start(Root target, bool force) {
         "details at '/v2/deployments/<DEPLOYMENT_ID>'.");
   }
   if (deployments_.size() - locks.size() >= config_.max_running_deployments) {
-    return unavailable("Max number of running deployments is exceeded.");
+    return exhausted("Max number of running deployments is exceeded.");
   }
   // A forced change takes over the apps of the deployments it cancels: their originals become
   // this deployment's, so that a later revert goes all the way back.
