@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "api/dvdi_env.h"
+
 namespace berth {
 namespace {
 
@@ -80,6 +82,15 @@ Outcome outcome_of(const ContainerExit& exit, bool kill_requested) {
   return {TaskState::kFailed, "", exit.message};
 }
 
+bool uses_external_volume(const TaskSpec& spec) {
+  return std::any_of(spec.volumes.begin(), spec.volumes.end(),
+                     [](const TaskVolume& volume) { return volume.volume.external; });
+}
+
+std::int64_t millis(Duration duration) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+}
+
 }  // namespace
 
 AgentCore::AgentCore(AgentConfig config, Clock& clock, Containerizer& containerizer,
@@ -103,7 +114,7 @@ AgentCore::AgentCore(AgentConfig config, Clock& clock, Containerizer& containeri
 }
 
 AgentCore::~AgentCore() {
-  for (TimerId id : {register_timer_, status_timer_}) {
+  for (TimerId id : {register_timer_, status_timer_, lease_timer_}) {
     if (id != 0) clock_.cancel(id);
   }
   for (auto& [id, task] : tasks_) {
@@ -112,6 +123,17 @@ AgentCore::~AgentCore() {
 }
 
 Status AgentCore::start() {
+  // Queued first, so that every release the recovery below starts comes after it.
+  if (services_.volumes != nullptr) {
+    std::weak_ptr<AgentCore*> weak = self_;
+    services_.volumes->recover([weak](Status recovered) {
+      if (auto self = weak.lock()) (*self)->on_volumes_recovered(recovered);
+    });
+    // The lease the master granted before this process started cannot be known; it is counted
+    // from now (see the README for what that leaves open).
+    lease_base_ = clock_.now();
+    check_lease();
+  }
   auto saved = disk_.read_checkpoint(kAgentCheckpoint);
   if (!saved.ok()) return saved.error().context("read agent checkpoint");
   if (saved->has_value()) {
@@ -156,8 +178,28 @@ Status AgentCore::start() {
   }
   spdlog::info("agent recovered {} tasks ({} running)", tasks_.size(),
                containerizer_.running().size());
-  register_with_master();
+  // With volumes, the registration waits for their recovery (on_volumes_recovered).
+  if (services_.volumes == nullptr) register_with_master();
   return {};
+}
+
+void AgentCore::on_volumes_recovered(const Status& recovered) {
+  if (!recovered.ok()) {
+    spdlog::error("volume recovery: {}; the volumes concerned stay as they are until a release",
+                  recovered.error().message);
+  }
+  // Claims of tasks whose containers are gone: their processes are confirmed dead.
+  const auto running = containerizer_.running();
+  std::vector<std::string> orphans;
+  for (const auto& id : services_.volumes->claimed_tasks()) {
+    if (std::find(running.begin(), running.end(), id) == running.end()) orphans.push_back(id);
+  }
+  volumes_recovered_ = true;
+  spdlog::info("volumes recovered: {} mounted, {} claims of ended tasks to release",
+               services_.volumes->mounted().size(), orphans.size());
+  startup_orphans_.insert(orphans.begin(), orphans.end());
+  for (const auto& id : orphans) release_volumes(id);
+  if (startup_orphans_.empty()) register_with_master();
 }
 
 std::size_t AgentCore::pending_updates() const {
@@ -177,9 +219,12 @@ void AgentCore::register_with_master() {
   message.boot_id = config_.boot_id;
   message.version = config_.version;
   for (const auto& [id, task] : tasks_) message.tasks.push_back({id, task.state});
-  link_.register_agent(message, [this](Result<RegisterReply> reply) {
+  if (services_.volumes != nullptr) message.volumes = services_.volumes->mounted();
+  const Instant sent = clock_.now();
+  link_.register_agent(message, [this, sent](Result<RegisterReply> reply) {
     if (reply.ok()) {
       register_delay_ = config_.register_backoff;
+      on_master_answered(sent);
       on_registered(*reply);
       return;
     }
@@ -207,7 +252,8 @@ void AgentCore::on_registered(const RegisterReply& reply) {
   spdlog::info("registered with the master as agent {}", agent_id_);
   link_.start_polling(
       {agent_id_, session_}, [this](std::vector<AgentCommand> commands) { handle(commands); },
-      [this](const Error& error) { on_session_lost(error); });
+      [this](const Error& error) { on_session_lost(error); },
+      [this](Instant sent) { on_master_answered(sent); });
   flush_updates();
 }
 
@@ -220,10 +266,17 @@ void AgentCore::on_session_lost(const Error& error) {
 
 void AgentCore::handle(std::vector<AgentCommand> commands) {
   for (auto& command : commands) {
-    if (command.kind == AgentCommand::Kind::kLaunch) {
-      launch(command.task);
-    } else {
-      kill(command.task_id, command.grace_period_ms);
+    switch (command.kind) {
+      case AgentCommand::Kind::kLaunch:
+        launch(command.task);
+        break;
+      case AgentCommand::Kind::kKill:
+        kill(command.task_id, command.grace_period_ms);
+        break;
+      case AgentCommand::Kind::kUnmountVolume:
+      case AgentCommand::Kind::kRevokeVolume:
+        apply_volume_order(command);
+        break;
     }
   }
 }
@@ -248,6 +301,20 @@ void AgentCore::launch(const TaskSpec& received) {
   env["MESOS_SLAVE_ID"] = agent_id_;
   env["MESOS_AGENT_ENDPOINT"] = config_.hostname + ":" + std::to_string(config_.port);
   env.emplace("HOST", config_.hostname);
+  if (task.spec.volumes.empty()) {
+    // mesos-module-dvdi's interface, for tasks that name their volumes in the environment.
+    auto dvdi = task_volumes_from_dvdi_env(task.spec.environment);
+    if (!dvdi.ok()) {
+      (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
+                       "Failed to launch container: " + dvdi.error().message);
+      return;
+    }
+    task.spec.volumes = std::move(dvdi).value();
+    // The master maps driver aliases; one that did not (no volume controller) means the default.
+    for (auto& volume : task.spec.volumes) {
+      if (volume.volume.driver == "rexray") volume.volume.driver = "blockpool";
+    }
+  }
 
   // Checkpoint first: if the agent dies during the launch, recovery finds the task.
   task.state = TaskState::kStarting;
@@ -259,18 +326,89 @@ void AgentCore::launch(const TaskSpec& received) {
     return;
   }
 
+  if (task.spec.volumes.empty()) {
+    fetch_or_start(task);
+    return;
+  }
+  std::string refused;
+  if (services_.volumes == nullptr) {
+    refused = "this agent has no volume support";
+  } else if (!volumes_recovered_) {
+    refused = "the agent's volumes are still being recovered";
+  } else if (uses_external_volume(task.spec) && lease_expired()) {
+    refused = "this agent's volume lease has expired (the master has not answered for " +
+              std::to_string(millis(clock_.now() - lease_base_)) + " ms)";
+  }
+  for (const auto& volume : task.spec.volumes) {
+    auto revoked = revoked_.find(volume.volume.name);
+    if (refused.empty() && revoked != revoked_.end() && volume.volume.epoch <= revoked->second) {
+      refused = "volume " + volume.volume.name + " epoch " + std::to_string(volume.volume.epoch) +
+                " was revoked on this agent (up to epoch " + std::to_string(revoked->second) + ")";
+    }
+  }
+  if (!refused.empty()) {
+    spdlog::warn("task {}: {}", task.spec.task_id, refused);
+    (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
+                     "Failed to launch container: " + refused);
+    return;
+  }
+  // The STARTING checkpoint (with the volumes) is on disk: after a crash from here on, the
+  // claims are found and released by the next start.
+  task.publishing = true;
+  std::weak_ptr<AgentCore*> weak = self_;
+  services_.volumes->publish(
+      task.spec.task_id, task.spec.volumes, *sandbox,
+      [weak, task_id = task.spec.task_id](Result<std::vector<ContainerMount>> published) {
+        if (auto self = weak.lock()) (*self)->on_published(task_id, std::move(published));
+      });
+}
+
+void AgentCore::on_published(const std::string& task_id,
+                             Result<std::vector<ContainerMount>> published) {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) {
+    release_volumes(task_id);
+    return;
+  }
+  Task& task = it->second;
+  task.publishing = false;
+  if (task.kill_requested || is_terminal(task.state)) {
+    if (task.kill_timer != 0) {
+      clock_.cancel(task.kill_timer);
+      task.kill_timer = 0;
+    }
+    if (!is_terminal(task.state)) {
+      (void)transition(task, TaskState::kKilled, "", "Task killed before it started");
+    }
+    release_volumes(task_id);
+    return;
+  }
+  if (!published.ok()) {
+    spdlog::warn("task {}: {}", task_id, published.error().message);
+    (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
+                     "Failed to launch container: " + published.error().message);
+    release_volumes(task_id);
+    return;
+  }
+  task.mounts = std::move(published).value();
+  fetch_or_start(task);
+}
+
+void AgentCore::fetch_or_start(Task& task) {
   if (task.spec.fetch.empty()) {
     start_container(task);
     return;
   }
+  const std::string sandbox = task.spec.environment["MESOS_SANDBOX"];
   if (services_.fetcher == nullptr) {
     (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
                      "Failed to launch container: this agent cannot fetch URIs");
+    release_volumes(task.spec.task_id);
     return;
   }
   // The STARTING checkpoint is on disk: a crash while fetching ends the task as gone.
   std::weak_ptr<AgentCore*> weak = self_;
-  services_.fetcher->fetch(task.spec.fetch, *sandbox,
+  services_.fetcher->fetch(task.spec.fetch, sandbox,
                            [weak, task_id = task.spec.task_id](Status fetched) {
                              if (auto self = weak.lock()) (*self)->on_fetched(task_id, fetched);
                            });
@@ -286,6 +424,7 @@ void AgentCore::on_fetched(const std::string& task_id, const Status& fetched) {
       task.kill_timer = 0;
     }
     (void)transition(task, TaskState::kKilled, "", "Task killed before it started");
+    release_volumes(task_id);
     return;
   }
   if (!fetched.ok()) {
@@ -293,6 +432,7 @@ void AgentCore::on_fetched(const std::string& task_id, const Status& fetched) {
     // Mesos' words and reason for a fetch that failed.
     (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
                      "Failed to launch container: " + fetched.error().message);
+    release_volumes(task_id);
     return;
   }
   start_container(task);
@@ -308,12 +448,17 @@ void AgentCore::start_container(Task& task) {
   spec.cpus = task.spec.resources.cpus();
   spec.mem_mb = static_cast<std::uint64_t>(task.spec.resources.mem());
   spec.sandbox_dir = task.spec.environment["MESOS_SANDBOX"];
+  spec.mounts = task.mounts;
+  if (services_.volumes != nullptr && !services_.volumes->mounts_root().empty()) {
+    spec.hide_mounts = {services_.volumes->mounts_root()};
+  }
   auto launched = containerizer_.launch(spec);
   if (!launched.ok()) {
     spdlog::warn("task {} failed to launch: {}", spec.task_id, launched.error().message);
     (void)transition(task, TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
                      launched.error().message);
     containerizer_.destroy(spec.task_id);
+    release_volumes(spec.task_id);
     return;
   }
   // Before the RUNNING update, so that it already says "no result yet" / "not ready".
@@ -354,6 +499,7 @@ void AgentCore::on_exit(const ContainerExit& exit) {
   auto it = tasks_.find(exit.task_id);
   if (it == tasks_.end()) {
     containerizer_.destroy(exit.task_id);
+    release_volumes(exit.task_id);
     return;
   }
   Task& task = it->second;
@@ -370,6 +516,8 @@ void AgentCore::on_exit(const ContainerExit& exit) {
     if (!transition(task, outcome.state, outcome.reason, outcome.message).ok()) return;
   }
   containerizer_.destroy(exit.task_id);
+  // Only now is nothing of the task left that could hold its volumes.
+  if (!task.spec.volumes.empty()) release_volumes(exit.task_id);
 }
 
 StatusUpdate AgentCore::make_update(Task& task, TaskState state, std::string reason,
@@ -483,6 +631,147 @@ void AgentCore::on_acks(const std::vector<std::string>& acks) {
     auto status = disk_.remove_checkpoint(task_checkpoint_name(id));
     if (!status.ok()) spdlog::warn("task {}: {}", id, status.error().message);
     tasks_.erase(id);
+  }
+}
+
+// ---- Volumes -------------------------------------------------------------------------------
+
+void AgentCore::release_volumes(const std::string& task_id) {
+  if (services_.volumes == nullptr) return;
+  if (!releasing_.insert(task_id).second) return;
+  std::weak_ptr<AgentCore*> weak = self_;
+  services_.volumes->release(task_id, [weak, task_id](Status released) {
+    auto self = weak.lock();
+    if (!self) return;
+    AgentCore& core = **self;
+    core.releasing_.erase(task_id);
+    if (!released.ok()) {
+      // The claim stays on record; a busy mount usually clears once the kernel lets go.
+      spdlog::error("task {}: release volumes: {}; retrying in {} ms", task_id,
+                    released.error().message, millis(core.config_.volume_retry));
+      core.clock_.schedule(core.config_.volume_retry, [weak, task_id] {
+        if (auto again = weak.lock()) (*again)->release_volumes(task_id);
+      });
+    }
+    // Registration reports the mounts left once every orphan had its turn (a failed release
+    // is retried, but does not keep the agent from registering).
+    if (core.startup_orphans_.erase(task_id) != 0 && core.startup_orphans_.empty()) {
+      core.register_with_master();
+    }
+    core.maybe_finish_fence();
+  });
+}
+
+bool AgentCore::lease_expired() const {
+  return clock_.now() >= lease_base_ + config_.volume_lease;
+}
+
+void AgentCore::on_master_answered(Instant sent) {
+  if (sent <= lease_base_) return;
+  lease_base_ = sent;
+  if (fenced_) {
+    spdlog::warn("the master answered again: volume lease renewed, external volumes may be "
+                 "mounted again");
+    fenced_ = false;
+  }
+}
+
+void AgentCore::check_lease() {
+  lease_timer_ = 0;
+  const Instant deadline = lease_base_ + config_.volume_lease;
+  const Instant now = clock_.now();
+  if (now < deadline) {
+    lease_timer_ = clock_.schedule(deadline - now, [this] { check_lease(); });
+    return;
+  }
+  if (!fenced_ && !fencing_) begin_fence();
+  // Expired: look again soon, to retry a failed fence or to re-arm once renewed.
+  lease_timer_ = clock_.schedule(config_.volume_retry, [this] { check_lease(); });
+}
+
+void AgentCore::begin_fence() {
+  std::vector<std::string> victims;
+  for (const auto& [id, task] : tasks_) {
+    if (!is_terminal(task.state) && uses_external_volume(task.spec)) victims.push_back(id);
+  }
+  const auto mounted = services_.volumes->mounted();
+  if (victims.empty() && mounted.empty()) {
+    fenced_ = true;  // nothing to stop or unmount
+    spdlog::warn("volume lease expired: no answer from the master for {} ms; no volume mounted",
+                 millis(clock_.now() - lease_base_));
+    return;
+  }
+  fencing_ = true;
+  std::string names;
+  for (const auto& id : victims) names += (names.empty() ? "" : ", ") + id;
+  spdlog::error(
+      "FENCING: volume lease expired: no poll answered by the master for {} ms (lease {} ms); "
+      "killing {} task(s) using external volumes [{}], then unmounting every external volume",
+      millis(clock_.now() - lease_base_), millis(config_.volume_lease), victims.size(), names);
+  for (const auto& id : victims) {
+    Task& task = tasks_.at(id);
+    if (task.kill_requested) {
+      // A graceful kill may be under way: the lease is the deadline, not its grace period.
+      containerizer_.signal(id, SIGKILL);
+    } else {
+      kill(id, 0);
+    }
+  }
+  maybe_finish_fence();
+}
+
+void AgentCore::maybe_finish_fence() {
+  if (!fencing_ || fence_in_flight_) return;
+  for (const auto& [id, task] : tasks_) {
+    if (!is_terminal(task.state) && uses_external_volume(task.spec)) return;
+  }
+  fence_in_flight_ = true;
+  std::weak_ptr<AgentCore*> weak = self_;
+  services_.volumes->fence_all_external([weak](Status fenced) {
+    auto self = weak.lock();
+    if (!self) return;
+    AgentCore& core = **self;
+    core.fence_in_flight_ = false;
+    core.fencing_ = false;
+    if (!fenced.ok()) {
+      // check_lease() starts over while the lease stays expired.
+      spdlog::error("FENCING failed: {}; trying again", fenced.error().message);
+      return;
+    }
+    core.fenced_ = true;
+    spdlog::error("FENCED: every task using an external volume is stopped and every external "
+                  "volume unmounted on this node");
+  });
+}
+
+void AgentCore::apply_volume_order(const AgentCommand& order) {
+  const bool revoke = order.kind == AgentCommand::Kind::kRevokeVolume;
+  spdlog::warn("master orders: {} volume {} epoch {}{}{}", revoke ? "revoke" : "unmount",
+               order.volume, order.epoch, order.reason.empty() ? "" : ": ", order.reason);
+  std::set<std::string> victims;
+  for (const auto& id : order.kill_task_ids) {
+    if (tasks_.count(id) != 0) victims.insert(id);
+  }
+  if (revoke) {
+    auto& newest = revoked_[order.volume];
+    newest = std::max(newest, order.epoch);
+    for (const auto& [id, task] : tasks_) {
+      for (const auto& volume : task.spec.volumes) {
+        if (volume.volume.name == order.volume && volume.volume.epoch <= order.epoch) {
+          victims.insert(id);
+        }
+      }
+    }
+  }
+  // Their claims, and with the last one the volume's mount, go when they have ended.
+  for (const auto& id : victims) {
+    Task& task = tasks_.at(id);
+    if (is_terminal(task.state)) continue;
+    if (revoke && task.kill_requested) {
+      containerizer_.signal(id, SIGKILL);
+    } else {
+      kill(id, revoke ? 0 : task.spec.kill_grace_period_ms);
+    }
   }
 }
 

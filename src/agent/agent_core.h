@@ -19,12 +19,34 @@
 // (an unacknowledged older one of those is replaced, so a flapping check cannot pile them up).
 // Every update of such a task carries its current health. Killing on health is the master's call.
 //
+// Volumes (TaskSpec::volumes, or the DVDI_* environment when that is empty) go through a
+// VolumeService: published after the STARTING checkpoint and before the fetch and the container,
+// released only once the container has exited and been destroyed (or never started). A publish
+// that fails ends the task TASK_FAILED / REASON_CONTAINER_LAUNCH_FAILED naming the volume.
+//
+// Fencing, the agent's half of DESIGN.md's: the master's lease on this node's external volumes
+// runs from the instant the agent SENT the last poll (or registration) the master answered. When
+// `volume_lease` passes without one, on the agent's own clock, whether or not the master can be
+// reached, the agent SIGKILLs every task using an external volume, waits for their exits, and
+// unmounts every external volume (VolumeService::fence_all_external). Until an answer comes
+// back, launches that need an external volume fail. The master's VolumeOrders arrive as volume
+// commands: kUnmountVolume stops the tasks it names (their claims go when they end), and
+// kRevokeVolume also kills every task here using that volume at that epoch or older, and makes
+// launches with those epochs fail.
+//
+//   answered poll sent at S ......... S + volume_lease: kill ext. tasks --all exited--> fence
+//        (lease renewed)                  (launches with external volumes refused until renewed)
+//
+// Restart: the volume service recovers first; the claims of tasks that are not running any more
+// are released; only then does the agent register, reporting what it still has mounted.
+//
 // Threading: one event loop; callbacks from the containerizer, the link and the clock run on it.
 #pragma once
 
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +56,7 @@
 #include "agent/health_monitor.h"
 #include "agent/health_prober.h"
 #include "agent/master_link.h"
+#include "agent/volume_service.h"
 #include "api/agent_protocol.h"
 #include "common/clock.h"
 #include "common/random.h"
@@ -52,13 +75,19 @@ struct AgentConfig {
   Duration register_backoff_max = std::chrono::seconds(5);
   Duration status_retry = std::chrono::milliseconds(200);
   Duration status_retry_max = std::chrono::seconds(5);
+  // How long after the last answered poll was sent this node may keep external volumes: the
+  // master's VolumeController lease (storage/README.md), 5 s by default.
+  Duration volume_lease = std::chrono::seconds(5);
+  // Before a failed volume release or fence is tried again.
+  Duration volume_retry = std::chrono::seconds(1);
 };
 
 // Optional collaborators. Without a prober, health and readiness checks are not run; without a
-// fetcher, a task with URIs to fetch fails.
+// fetcher, a task with URIs to fetch fails; without volumes, a task that names volumes fails.
 struct AgentServices {
   HealthProber* prober = nullptr;
   Fetcher* fetcher = nullptr;
+  VolumeService* volumes = nullptr;
 };
 
 class AgentCore {
@@ -80,9 +109,16 @@ class AgentCore {
     std::uint64_t next_seq = 1;
     std::deque<StatusUpdate> pending;  // not yet acknowledged, oldest first
     TimerId kill_timer = 0;
+    // Not checkpointed: a restart before the container started ends the task anyway.
+    bool publishing = false;              // waiting for the volume service
+    std::vector<ContainerMount> mounts;   // its published volumes, for the containerizer
   };
   const std::map<std::string, Task>& tasks() const { return tasks_; }
   std::size_t pending_updates() const;
+  // True from the moment the volume lease ran out until the master answers again.
+  bool lease_expired() const;
+  // True once the last fence finished (until the master answers again).
+  bool fenced() const { return fenced_; }
 
  private:
   void register_with_master();
@@ -90,6 +126,9 @@ class AgentCore {
   void on_session_lost(const Error& error);
   void handle(std::vector<AgentCommand> commands);
   void launch(const TaskSpec& spec);
+  void on_published(const std::string& task_id, Result<std::vector<ContainerMount>> published);
+  // After the volumes: fetches if needed, then starts the container.
+  void fetch_or_start(Task& task);
   void on_fetched(const std::string& task_id, const Status& fetched);
   void start_container(Task& task);
   void kill(const std::string& task_id, std::int64_t grace_period_ms);
@@ -105,6 +144,17 @@ class AgentCore {
   Status checkpoint(const Task& task);
   void flush_updates();
   void on_acks(const std::vector<std::string>& acks);
+
+  // Volumes.
+  void on_volumes_recovered(const Status& recovered);
+  // The task's processes are gone (or never started): releases its claims. Retried until done.
+  void release_volumes(const std::string& task_id);
+  void on_master_answered(Instant sent);
+  void check_lease();
+  void begin_fence();
+  // Fences once no task that uses an external volume is left.
+  void maybe_finish_fence();
+  void apply_volume_order(const AgentCommand& order);
 
   AgentConfig config_;
   Clock& clock_;
@@ -126,6 +176,17 @@ class AgentCore {
   bool updates_in_flight_ = false;
   TimerId register_timer_ = 0;
   TimerId status_timer_ = 0;
+
+  // Volumes.
+  bool volumes_recovered_ = false;
+  std::set<std::string> startup_orphans_;  // releases to finish before registering
+  std::set<std::string> releasing_;   // releases in flight
+  Instant lease_base_{};              // when the last answered poll was sent
+  TimerId lease_timer_ = 0;
+  bool fencing_ = false;              // tasks killed, waiting for them before the fence
+  bool fence_in_flight_ = false;
+  bool fenced_ = false;
+  std::map<std::string, std::uint64_t> revoked_;  // volume -> newest epoch revoked
 };
 
 }  // namespace berth

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <set>
+
 #include "agent/fake_containerizer.h"
 #include "agent/fake_health_prober.h"
 #include "common/fake_clock.h"
@@ -28,10 +30,12 @@ class ScriptedLink : public MasterLink {
     status_done = std::move(done);
   }
   void start_polling(const SessionRef& ref, std::function<void(std::vector<AgentCommand>)> commands,
-                     std::function<void(const Error&)> lost) override {
+                     std::function<void(const Error&)> lost,
+                     std::function<void(Instant sent)> answered) override {
     polling = ref;
     on_commands = std::move(commands);
     on_lost = std::move(lost);
+    on_answered = std::move(answered);
   }
   void stop_polling() override { polling = {}; }
 
@@ -75,6 +79,7 @@ class ScriptedLink : public MasterLink {
   SessionRef polling;
   std::function<void(std::vector<AgentCommand>)> on_commands;
   std::function<void(const Error&)> on_lost;
+  std::function<void(Instant)> on_answered;
 };
 
 // A fetcher that finishes when the test says so.
@@ -92,6 +97,83 @@ class FakeFetcher : public Fetcher {
   }
   std::vector<std::pair<std::vector<FetchSpec>, std::string>> calls;
   std::vector<std::function<void(Status)>> pending;
+};
+
+// A volume service that answers when the test says so, and checks the core's ordering rules as
+// the calls arrive: a publish comes after the task's STARTING checkpoint and before its launch; a
+// release comes only after the task's container was destroyed (or never launched).
+class FakeVolumeService : public VolumeService {
+ public:
+  FakeVolumeService(const MemoryAgentDisk& disk, const FakeContainerizer& containerizer)
+      : disk_(disk), containerizer_(containerizer) {}
+
+  void recover(std::function<void(Status)> done) override {
+    calls.push_back("recover");
+    pending.push_back([done] { done({}); });
+  }
+  void publish(const std::string& task_id, const std::vector<TaskVolume>& volumes,
+               const std::string& sandbox,
+               std::function<void(Result<std::vector<ContainerMount>>)> done) override {
+    calls.push_back("publish " + task_id);
+    EXPECT_TRUE(disk_.checkpoints.count("tasks/" + task_id)) << "checkpoint before publish";
+    EXPECT_FALSE(containerizer_.launched.count(task_id)) << "publish before launch";
+    std::vector<ContainerMount> mounts;
+    for (const auto& volume : volumes) {
+      mounts.push_back({"/mnt/" + volume.volume.name + "/tasks/" + task_id,
+                        volume.container_path.starts_with("/")
+                            ? volume.container_path
+                            : sandbox + "/" + volume.container_path,
+                        volume.read_only});
+    }
+    pending.push_back([this, task_id, mounts, done] {
+      if (!publish_error.empty()) return done(unavailable(publish_error));
+      if (!mounts.empty()) claims.insert(task_id);
+      done(mounts);
+    });
+  }
+  void release(const std::string& task_id, std::function<void(Status)> done) override {
+    calls.push_back("release " + task_id);
+    EXPECT_TRUE(containerizer_.destroyed.count(task_id) ||
+                !containerizer_.launched.count(task_id))
+        << "release of " << task_id << " before its container was destroyed";
+    pending.push_back([this, task_id, done] {
+      claims.erase(task_id);
+      done({});
+    });
+  }
+  void fence_all_external(std::function<void(Status)> done) override {
+    calls.push_back("fence");
+    pending.push_back([this, done] {
+      claims.clear();
+      done({});
+    });
+  }
+  std::vector<MountedVolume> mounted() const override { return mounted_now; }
+  std::vector<std::string> claimed_tasks() const override {
+    return {claims.begin(), claims.end()};
+  }
+
+  // Answers every call made so far, and those the answers make, in order.
+  void answer_all() {
+    while (!pending.empty()) {
+      auto next = std::move(pending.front());
+      pending.erase(pending.begin());
+      next();
+    }
+  }
+  bool called(const std::string& call) const {
+    return std::find(calls.begin(), calls.end(), call) != calls.end();
+  }
+
+  std::vector<std::string> calls;
+  std::vector<std::function<void()>> pending;
+  std::set<std::string> claims;
+  std::vector<MountedVolume> mounted_now;
+  std::string publish_error;
+
+ private:
+  const MemoryAgentDisk& disk_;
+  const FakeContainerizer& containerizer_;
 };
 
 class AgentCoreTest : public ::testing::Test {
@@ -437,6 +519,253 @@ TEST_F(AgentCoreTest, AFetchAnsweringAfterTheAgentIsGoneIsHarmless) {
   core_.reset();
   fetcher_.finish({});
   EXPECT_TRUE(containerizer_.launched.empty());
+}
+
+// ---- Volumes ---------------------------------------------------------------------------------
+
+class AgentVolumesTest : public AgentCoreTest {
+ protected:
+  void start_agent_with_volumes() {
+    link_ = std::make_unique<ScriptedLink>();
+    core_ = std::make_unique<AgentCore>(config_, clock_, containerizer_, disk_, *link_, random_,
+                                        AgentServices{&prober_, &fetcher_, &volumes_});
+    ASSERT_TRUE(core_->start().ok());
+    volumes_.answer_all();  // recover
+  }
+  void start_registered_with_volumes() {
+    start_agent_with_volumes();
+    link_->accept();
+  }
+  static TaskVolume volume(const std::string& name, const std::string& driver = "blockpool",
+                           std::uint64_t epoch = 1) {
+    TaskVolume v;
+    v.volume.name = name;
+    v.volume.driver = driver;
+    v.volume.epoch = epoch;
+    v.volume.external = driver != "local";
+    v.container_path = "/data/" + name;
+    return v;
+  }
+  TaskSpec spec_with(const std::string& id, std::vector<TaskVolume> volumes) {
+    TaskSpec task = spec(id);
+    task.volumes = std::move(volumes);
+    return task;
+  }
+
+  TaskState state_of(const std::string& id) const { return core_->tasks().at(id).state; }
+  std::string message_of(const std::string& id) const {
+    return core_->tasks().at(id).pending.back().message;
+  }
+
+  FakeVolumeService volumes_{disk_, containerizer_};
+};
+
+TEST_F(AgentVolumesTest, VolumesArePublishedAfterTheCheckpointAndMountedIntoTheContainer) {
+  start_registered_with_volumes();
+  auto ro = volume("logs");
+  ro.read_only = true;
+  link_->on_commands({AgentCommand::launch(spec_with("t1", {volume("pgdata"), ro}))});
+  EXPECT_TRUE(volumes_.called("publish t1"));
+  EXPECT_FALSE(containerizer_.launched.count("t1")) << "no container before the volumes";
+  volumes_.answer_all();
+  ASSERT_TRUE(containerizer_.launched.count("t1"));
+  const auto& mounts = containerizer_.launched["t1"].mounts;
+  ASSERT_EQ(mounts.size(), 2u);
+  EXPECT_EQ(mounts[0], (ContainerMount{"/mnt/pgdata/tasks/t1", "/data/pgdata", false}));
+  EXPECT_EQ(mounts[1], (ContainerMount{"/mnt/logs/tasks/t1", "/data/logs", true}));
+  EXPECT_EQ(last_sent_state(), TaskState::kRunning);
+  // The checkpoint keeps the volumes, so a restarted agent knows what the task held.
+  EXPECT_NE(disk_.checkpoints["tasks/t1"].find("pgdata"), std::string::npos);
+}
+
+TEST_F(AgentVolumesTest, TasksWithoutVolumesNeverReachTheVolumeService) {
+  start_registered_with_volumes();
+  link_->on_commands({AgentCommand::launch(spec("plain"))});
+  ASSERT_TRUE(containerizer_.launched.count("plain"));
+  EXPECT_TRUE(containerizer_.launched["plain"].mounts.empty());
+  containerizer_.finish("plain", {"", ContainerExit::Kind::kExited, 0, 0, ""});
+  EXPECT_EQ(volumes_.calls, std::vector<std::string>{"recover"});
+}
+
+TEST_F(AgentVolumesTest, AFailedPublishFailsTheTaskNamingTheVolumeAndReleasesIt) {
+  start_registered_with_volumes();
+  volumes_.publish_error = "volume pgdata (blockpool) at /data/pgdata: epoch 1 is stale";
+  link_->on_commands({AgentCommand::launch(spec_with("t1", {volume("pgdata")}))});
+  volumes_.answer_all();
+  EXPECT_FALSE(containerizer_.launched.count("t1"));
+  link_->ack_until_idle();
+  StatusUpdate last = link_->last_for("t1");
+  EXPECT_EQ(last.state, TaskState::kFailed);
+  EXPECT_EQ(last.reason, "REASON_CONTAINER_LAUNCH_FAILED");
+  EXPECT_NE(last.message.find("volume pgdata"), std::string::npos) << last.message;
+  EXPECT_TRUE(volumes_.called("release t1"));
+}
+
+TEST_F(AgentVolumesTest, VolumesAreReleasedOnlyAfterTheContainerIsDestroyed) {
+  start_registered_with_volumes();
+  link_->on_commands({AgentCommand::launch(spec_with("t1", {volume("pgdata")}))});
+  volumes_.answer_all();
+  EXPECT_FALSE(volumes_.called("release t1"));
+  link_->on_commands({AgentCommand::kill("t1", 2000)});
+  EXPECT_FALSE(volumes_.called("release t1")) << "SIGTERM sent, the task still runs";
+  containerizer_.finish("t1", {"", ContainerExit::Kind::kSignaled, 0, SIGTERM, ""});
+  EXPECT_TRUE(containerizer_.destroyed.count("t1"));
+  EXPECT_TRUE(volumes_.called("release t1"));  // the fake checks the order
+  volumes_.answer_all();
+  EXPECT_TRUE(volumes_.claims.empty());
+}
+
+TEST_F(AgentVolumesTest, AKillDuringThePublishEndsTheTaskAndReleasesItsVolumes) {
+  start_registered_with_volumes();
+  link_->on_commands({AgentCommand::launch(spec_with("t1", {volume("pgdata")}))});
+  link_->on_commands({AgentCommand::kill("t1", 2000)});
+  volumes_.answer_all();
+  EXPECT_FALSE(containerizer_.launched.count("t1"));
+  EXPECT_EQ(state_of("t1"), TaskState::kKilled);
+  EXPECT_TRUE(volumes_.called("release t1"));
+}
+
+TEST_F(AgentVolumesTest, LeaseExpiryKillsExternalVolumeTasksAndFencesExactlyAfterTheLease) {
+  start_agent_with_volumes();
+  link_->accept();  // the registration was sent at t0: the lease runs from there
+  link_->on_commands({AgentCommand::launch(spec_with("db", {volume("pgdata")})),
+                      AgentCommand::launch(spec_with("cache", {volume("scratch", "local")})),
+                      AgentCommand::launch(spec("web"))});
+  volumes_.answer_all();
+  ASSERT_EQ(containerizer_.running().size(), 3u);
+
+  // A poll sent at t0+1s is answered (held a while by the master): the lease runs from t0+1s.
+  const Instant t0 = clock_.now();
+  clock_.advance(milliseconds(1000));
+  link_->on_answered(clock_.now());
+  clock_.advance(milliseconds(700));
+  // The master goes silent. Not a millisecond early:
+  clock_.advance(t0 + milliseconds(1000) + config_.volume_lease - milliseconds(1) - clock_.now());
+  EXPECT_TRUE(containerizer_.signals.empty());
+  EXPECT_FALSE(core_->lease_expired());
+  clock_.advance(milliseconds(1));
+  EXPECT_TRUE(core_->lease_expired());
+  // Only the task on an external volume is killed, with SIGKILL: the lease is the deadline.
+  ASSERT_EQ(containerizer_.signals.size(), 1u);
+  EXPECT_EQ(containerizer_.signals[0], std::make_pair(std::string("db"), SIGKILL));
+  EXPECT_EQ(containerizer_.running().size(), 2u);
+  // Its exit came first, then its release, then the fence.
+  auto release = std::find(volumes_.calls.begin(), volumes_.calls.end(), "release db");
+  auto fence = std::find(volumes_.calls.begin(), volumes_.calls.end(), "fence");
+  ASSERT_NE(release, volumes_.calls.end());
+  ASSERT_NE(fence, volumes_.calls.end());
+  EXPECT_LT(release, fence);
+  volumes_.answer_all();
+  EXPECT_TRUE(core_->fenced());
+  EXPECT_EQ(state_of("db"), TaskState::kKilled);
+
+  // Without a lease, no new external volume is mounted.
+  link_->on_commands({AgentCommand::launch(spec_with("db2", {volume("pgdata", "blockpool", 2)}))});
+  EXPECT_FALSE(volumes_.called("publish db2"));
+  EXPECT_EQ(state_of("db2"), TaskState::kFailed);
+  EXPECT_NE(message_of("db2").find("lease"), std::string::npos);
+  // Fencing happens once per expiry.
+  clock_.advance(std::chrono::seconds(10));
+  EXPECT_EQ(std::count(volumes_.calls.begin(), volumes_.calls.end(), "fence"), 1);
+
+  // The master answers again: the lease is renewed and volumes may be mounted.
+  link_->on_answered(clock_.now());
+  EXPECT_FALSE(core_->lease_expired());
+  EXPECT_FALSE(core_->fenced());
+  link_->on_commands({AgentCommand::launch(spec_with("db3", {volume("pgdata", "blockpool", 3)}))});
+  EXPECT_TRUE(volumes_.called("publish db3"));
+}
+
+TEST_F(AgentVolumesTest, ALeaseRenewedInTimeFencesNothing) {
+  start_registered_with_volumes();
+  link_->on_commands({AgentCommand::launch(spec_with("db", {volume("pgdata")}))});
+  volumes_.answer_all();
+  for (int i = 0; i < 20; ++i) {
+    const Instant sent = clock_.now();
+    clock_.advance(milliseconds(1000));  // the master holds each poll up to 1 s
+    link_->on_answered(sent);
+  }
+  EXPECT_TRUE(containerizer_.signals.empty());
+  EXPECT_FALSE(volumes_.called("fence"));
+}
+
+TEST_F(AgentVolumesTest, TheLeaseRunsOutEvenIfTheMasterWasNeverReached) {
+  start_agent_with_volumes();  // registration never answered
+  clock_.advance(config_.volume_lease);
+  EXPECT_TRUE(core_->lease_expired());
+  EXPECT_TRUE(core_->fenced()) << "nothing mounted: fenced at once";
+}
+
+TEST_F(AgentVolumesTest, RestartRecoversVolumesFirstAndReleasesClaimsOfEndedTasks) {
+  start_registered_with_volumes();
+  link_->on_commands({AgentCommand::launch(spec_with("alive", {volume("a")})),
+                      AgentCommand::launch(spec_with("died", {volume("b")}))});
+  volumes_.answer_all();
+  link_->ack_all();
+  ASSERT_EQ(volumes_.claims.size(), 2u);
+
+  core_.reset();
+  containerizer_.wipe();
+  containerizer_.launch(containerizer_.launched["alive"]).ok();
+  containerizer_.ended_while_away["died"] = {"died", ContainerExit::Kind::kExited, 0, 0, ""};
+  volumes_.calls.clear();
+  volumes_.mounted_now = {{"a", 1, {"alive"}}};
+  link_ = std::make_unique<ScriptedLink>();
+  core_ = std::make_unique<AgentCore>(config_, clock_, containerizer_, disk_, *link_, random_,
+                                      AgentServices{&prober_, &fetcher_, &volumes_});
+  ASSERT_TRUE(core_->start().ok());
+  EXPECT_EQ(volumes_.calls.front(), "recover");
+  EXPECT_TRUE(link_->registrations.empty()) << "volumes recover before the agent reports";
+  volumes_.answer_all();
+  EXPECT_TRUE(volumes_.called("release died"));
+  EXPECT_FALSE(volumes_.called("release alive"));
+  ASSERT_EQ(link_->registrations.size(), 1u);
+  EXPECT_EQ(link_->registrations[0].volumes, volumes_.mounted_now);
+  EXPECT_EQ(volumes_.claims, std::set<std::string>{"alive"});
+}
+
+TEST_F(AgentVolumesTest, RevokeKillsTheTasksOnThatEpochAndRefusesItAfterwards) {
+  start_registered_with_volumes();
+  link_->on_commands({AgentCommand::launch(spec_with("db", {volume("pgdata", "blockpool", 4)})),
+                      AgentCommand::launch(spec_with("other", {volume("x", "blockpool", 4)}))});
+  volumes_.answer_all();
+  link_->on_commands({AgentCommand::volume_order(AgentCommand::Kind::kRevokeVolume, "pgdata", 4,
+                                                 {}, "agent came back after its lease")});
+  EXPECT_EQ(containerizer_.signals,
+            (std::vector<std::pair<std::string, int>>{{"db", SIGKILL}}));
+  EXPECT_TRUE(volumes_.called("release db"));
+  link_->on_commands({AgentCommand::launch(spec_with("db2", {volume("pgdata", "blockpool", 4)}))});
+  EXPECT_EQ(state_of("db2"), TaskState::kFailed);
+  EXPECT_NE(message_of("db2").find("revoked"), std::string::npos);
+  link_->on_commands({AgentCommand::launch(spec_with("db3", {volume("pgdata", "blockpool", 5)}))});
+  EXPECT_TRUE(volumes_.called("publish db3"));
+}
+
+TEST_F(AgentVolumesTest, UnmountStopsTheNamedTasksGracefully) {
+  start_registered_with_volumes();
+  link_->on_commands({AgentCommand::launch(spec_with("db", {volume("pgdata")}))});
+  volumes_.answer_all();
+  link_->on_commands(
+      {AgentCommand::volume_order(AgentCommand::Kind::kUnmountVolume, "pgdata", 1, {"db", "gone"})});
+  EXPECT_EQ(containerizer_.signals,
+            (std::vector<std::pair<std::string, int>>{{"db", SIGTERM}}));
+  clock_.advance(milliseconds(2000));
+  EXPECT_TRUE(volumes_.called("release db"));
+  EXPECT_FALSE(core_->tasks().count("gone")) << "an unknown task is not reported";
+}
+
+TEST_F(AgentVolumesTest, DvdiEnvironmentNamesVolumesWhenTheSpecHasNone) {
+  start_registered_with_volumes();
+  TaskSpec task = spec("t1");
+  task.environment = {{"DVDI_VOLUME_NAME", "pgdata"},
+                      {"DVDI_VOLUME_CONTAINERPATH", "/var/lib/postgresql"}};
+  link_->on_commands({AgentCommand::launch(task)});
+  volumes_.answer_all();
+  ASSERT_TRUE(containerizer_.launched.count("t1"));
+  ASSERT_EQ(containerizer_.launched["t1"].mounts.size(), 1u);
+  EXPECT_EQ(containerizer_.launched["t1"].mounts[0].target, "/var/lib/postgresql");
+  ASSERT_EQ(core_->tasks().at("t1").spec.volumes.size(), 1u);
+  EXPECT_EQ(core_->tasks().at("t1").spec.volumes[0].volume.driver, "blockpool");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "agent/http_master_link.h"
 #include "agent/linux/linux_containerizer.h"
 #include "agent/live_health_prober.h"
+#include "agent/live_volume_service.h"
 #include "agent/local_fetcher.h"
 #include "agent/machine.h"
 #include "api/resources_json.h"
@@ -86,6 +87,7 @@ Status AgentServer::start() {
   config.attributes = options_.attributes;
   config.boot_id = machine_boot_id();
   config.version = kVersion;
+  config.volume_lease = options_.volume_lease;
 
   LinuxContainerizer::Options containerizer_options;
   containerizer_options.runtime_dir = disk_->containers_path();
@@ -111,8 +113,15 @@ Status AgentServer::start() {
       [this](std::function<void()> work, std::function<void()> done) {
         loop_.run_blocking(std::move(work), std::move(done));
       });
-  core_ = std::make_unique<AgentCore>(config, loop_.clock(), *containerizer_, *disk_, *link_,
-                                      *random_, AgentServices{prober_.get(), fetcher_.get()});
+  volumes_ = std::make_unique<LiveVolumeService>(
+      [this](std::function<void()> work, std::function<void()> done) {
+        loop_.run_blocking(std::move(work), std::move(done));
+      },
+      LiveVolumeOptions{options_.work_dir, options_.volume_pool, config.boot_id});
+  BERTH_RETURN_IF_ERROR(volumes_->init());
+  core_ = std::make_unique<AgentCore>(
+      config, loop_.clock(), *containerizer_, *disk_, *link_, *random_,
+      AgentServices{prober_.get(), fetcher_.get(), volumes_.get()});
   BERTH_RETURN_IF_ERROR(core_->start());
   spdlog::info("agent {} on {}:{} offering {}", options_.hostname, options_.address, *port,
                resources->to_string());

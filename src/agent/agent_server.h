@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/resources.h"
 #include "common/result.h"
 
@@ -19,6 +20,7 @@ class HttpServer;
 class LinuxContainerizer;
 class LiveHealthProber;
 class LocalFetcher;
+class LiveVolumeService;
 class Random;
 
 struct AgentOptions {
@@ -32,6 +34,10 @@ struct AgentOptions {
   // On SIGTERM, kill every task and release its cgroup before exiting (berth dev). Without it
   // the tasks keep running and the next agent on this work dir re-adopts them.
   bool cleanup_on_exit = false;
+  // Blockpool volume images (--volume_pool); empty: no blockpool volumes here.
+  std::string volume_pool;
+  // --volume_lease: must not exceed the master's volume lease (VolumeControllerConfig::lease).
+  Duration volume_lease = std::chrono::seconds(5);
 };
 
 class AgentServer {
@@ -52,6 +58,7 @@ class AgentServer {
   std::unique_ptr<Random> random_;
   std::unique_ptr<LiveHealthProber> prober_;  // before core_: it outlives the core
   std::unique_ptr<LocalFetcher> fetcher_;
+  std::unique_ptr<LiveVolumeService> volumes_;  // before core_: it outlives the core
   std::unique_ptr<AgentCore> core_;
   std::unique_ptr<HttpServer> server_;
 };

@@ -16,6 +16,17 @@
 
 namespace berth {
 
+// A host path bind-mounted into the task's own mount namespace before its command starts: how
+// a published volume reaches the task. The host keeps `source` (the volume's per-task bind
+// mount); the task's copy at `target` goes away with its namespace.
+struct ContainerMount {
+  std::string source;  // on the host, absolute
+  std::string target;  // absolute; created if missing
+  bool read_only = false;
+
+  bool operator==(const ContainerMount&) const = default;
+};
+
 struct ContainerSpec {
   std::string task_id;
   // Run as `/bin/sh -c <command>` when shell is true, else argv = arguments (arguments[0] is the
@@ -27,6 +38,11 @@ struct ContainerSpec {
   double cpus = 0.1;          // cpu shares / quota; 0 = unlimited
   std::uint64_t mem_mb = 32;  // memory limit; 0 = unlimited
   std::string sandbox_dir;    // exists before launch; cwd, holds stdout and stderr
+  std::vector<ContainerMount> mounts;  // in order, after the task's mounts are made private
+  // Mount points detached in the task's namespace once `mounts` are made: the agent's volume
+  // mount root, so that no task's copy of it keeps another task's volume (and its loop device)
+  // busy after the agent unmounted it.
+  std::vector<std::string> hide_mounts;
 };
 
 // How a container ended.

@@ -69,10 +69,12 @@ void HttpMasterLink::send_status(const SessionRef& ref, const std::vector<Status
 
 void HttpMasterLink::start_polling(const SessionRef& ref,
                                    std::function<void(std::vector<AgentCommand>)> on_commands,
-                                   std::function<void(const Error&)> on_lost) {
+                                   std::function<void(const Error&)> on_lost,
+                                   std::function<void(Instant sent)> on_answered) {
   ref_ = ref;
   on_commands_ = std::move(on_commands);
   on_lost_ = std::move(on_lost);
+  on_answered_ = std::move(on_answered);
   polling_ = true;
   failing_ = false;
   ++generation_;
@@ -86,15 +88,19 @@ void HttpMasterLink::stop_polling() {
 
 void HttpMasterLink::poll_once() {
   const std::uint64_t generation = generation_;
+  // Taken before the request leaves: the lease the answer renews runs from here.
+  const Instant sent = loop_.clock().now();
   ClientRequest request{"POST", "/agent/v1/poll", poll_request_json(ref_), "application/json",
                         std::chrono::milliseconds(30000)};
-  polls_->request(request, [this, generation](Result<HttpResponse> response) {
+  polls_->request(request, [this, generation, sent](Result<HttpResponse> response) {
     if (!polling_ || generation != generation_) return;
     Error failure;
     if (response.ok() && response->status == 200) {
       auto commands = parse_commands(response->body);
       if (commands.ok()) {
         failing_ = false;
+        if (on_answered_) on_answered_(sent);
+        if (!polling_ || generation != generation_) return;
         if (!commands->empty()) on_commands_(std::move(commands).value());
         if (polling_ && generation == generation_) poll_once();
         return;

@@ -25,7 +25,8 @@ class HttpMasterLink final : public MasterLink {
                    std::function<void(Result<std::vector<std::string>>)> done) override;
   void start_polling(const SessionRef& ref,
                      std::function<void(std::vector<AgentCommand>)> on_commands,
-                     std::function<void(const Error&)> on_lost) override;
+                     std::function<void(const Error&)> on_lost,
+                     std::function<void(Instant sent)> on_answered) override;
   void stop_polling() override;
 
  private:
@@ -44,6 +45,7 @@ class HttpMasterLink final : public MasterLink {
   TimerId retry_timer_ = 0;
   std::function<void(std::vector<AgentCommand>)> on_commands_;
   std::function<void(const Error&)> on_lost_;
+  std::function<void(Instant)> on_answered_;
 };
 
 }  // namespace berth

@@ -372,12 +372,25 @@ Result<SessionRef> parse_poll_request(std::string_view text) {
 std::string commands_json(const std::vector<AgentCommand>& commands) {
   json list = json::array();
   for (const auto& command : commands) {
-    if (command.kind == AgentCommand::Kind::kLaunch) {
-      list.push_back({{"type", "LAUNCH"}, {"task", spec_to(command.task)}});
-    } else {
-      list.push_back({{"type", "KILL"},
-                      {"task_id", command.task_id},
-                      {"grace_period_ms", command.grace_period_ms}});
+    switch (command.kind) {
+      case AgentCommand::Kind::kLaunch:
+        list.push_back({{"type", "LAUNCH"}, {"task", spec_to(command.task)}});
+        break;
+      case AgentCommand::Kind::kKill:
+        list.push_back({{"type", "KILL"},
+                        {"task_id", command.task_id},
+                        {"grace_period_ms", command.grace_period_ms}});
+        break;
+      case AgentCommand::Kind::kUnmountVolume:
+      case AgentCommand::Kind::kRevokeVolume:
+        list.push_back(
+            {{"type", command.kind == AgentCommand::Kind::kUnmountVolume ? "UNMOUNT_VOLUME"
+                                                                          : "REVOKE_VOLUME"},
+             {"volume", command.volume},
+             {"epoch", command.epoch},
+             {"kill_task_ids", command.kill_task_ids},
+             {"reason", command.reason}});
+        break;
     }
   }
   return json{{"commands", list}}.dump();
@@ -396,6 +409,16 @@ Result<std::vector<AgentCommand>> parse_commands(std::string_view text) {
           } else if (type == "KILL") {
             commands.push_back(AgentCommand::kill(item.at("task_id").get<std::string>(),
                                                   item.value("grace_period_ms", 3000)));
+          } else if (type == "UNMOUNT_VOLUME" || type == "REVOKE_VOLUME") {
+            auto volume = item.at("volume").get<std::string>();
+            auto valid = validate_volume_name(volume);
+            if (!valid.ok()) return valid.error().context("commands: " + type);
+            commands.push_back(AgentCommand::volume_order(
+                type == "UNMOUNT_VOLUME" ? AgentCommand::Kind::kUnmountVolume
+                                         : AgentCommand::Kind::kRevokeVolume,
+                std::move(volume), item.value("epoch", std::uint64_t{0}),
+                item.value("kill_task_ids", std::vector<std::string>{}),
+                item.value("reason", std::string())));
           } else {
             return invalid_argument("commands: unknown type '" + type + "'");
           }

@@ -166,12 +166,23 @@ struct RegisterReply {
   std::int64_t poll_timeout_ms = 1000;
 };
 
+// What the master tells an agent, in a poll answer. The volume orders are the master's
+// VolumeController speaking (storage/volume_events.h, VolumeOrder); both are idempotent:
+//   kUnmountVolume  the attachment is over: kill `kill_task_ids`, then unmount `volume` once no
+//                   task here uses it (JSON type "UNMOUNT_VOLUME")
+//   kRevokeVolume   `epoch` is no longer this node's: kill `kill_task_ids` and every task here
+//                   using `volume` at that epoch or older, unmount it, and never mount that epoch
+//                   again (JSON type "REVOKE_VOLUME")
 struct AgentCommand {
-  enum class Kind { kLaunch, kKill };
+  enum class Kind { kLaunch, kKill, kUnmountVolume, kRevokeVolume };
   Kind kind = Kind::kLaunch;
   TaskSpec task;                        // kLaunch
   std::string task_id;                  // kKill
   std::int64_t grace_period_ms = 3000;  // kKill
+  std::string volume;                   // volume orders
+  std::uint64_t epoch = 0;              // volume orders
+  std::vector<std::string> kill_task_ids;  // volume orders
+  std::string reason;                      // volume orders, for the agent's log
 
   static AgentCommand launch(TaskSpec spec) {
     AgentCommand command;
@@ -185,6 +196,17 @@ struct AgentCommand {
     command.kind = Kind::kKill;
     command.task_id = std::move(task_id);
     command.grace_period_ms = grace_period_ms;
+    return command;
+  }
+  static AgentCommand volume_order(Kind kind, std::string volume, std::uint64_t epoch,
+                                   std::vector<std::string> kill_task_ids,
+                                   std::string reason = "") {
+    AgentCommand command;
+    command.kind = kind;
+    command.volume = std::move(volume);
+    command.epoch = epoch;
+    command.kill_task_ids = std::move(kill_task_ids);
+    command.reason = std::move(reason);
     return command;
   }
 };

@@ -41,6 +41,24 @@ TEST(AgentProtocolTest, CommandsRoundTrip) {
   EXPECT_EQ((*parsed)[1].grace_period_ms, 500);
 }
 
+TEST(AgentProtocolTest, VolumeOrdersRoundTrip) {
+  auto parsed = parse_commands(commands_json(
+      {AgentCommand::volume_order(AgentCommand::Kind::kUnmountVolume, "pgdata", 3, {}),
+       AgentCommand::volume_order(AgentCommand::Kind::kRevokeVolume, "pgdata", 4, {"t1", "t2"},
+                                  "agent came back after its lease")}));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_EQ((*parsed)[0].kind, AgentCommand::Kind::kUnmountVolume);
+  EXPECT_EQ((*parsed)[0].volume, "pgdata");
+  EXPECT_EQ((*parsed)[0].epoch, 3u);
+  EXPECT_EQ((*parsed)[1].kind, AgentCommand::Kind::kRevokeVolume);
+  EXPECT_EQ((*parsed)[1].kill_task_ids, (std::vector<std::string>{"t1", "t2"}));
+  EXPECT_EQ((*parsed)[1].reason, "agent came back after its lease");
+  // A name that could escape the pool is refused on the wire already.
+  EXPECT_FALSE(
+      parse_commands(R"({"commands":[{"type":"REVOKE_VOLUME","volume":"../x","epoch":1}]})").ok());
+}
+
 TEST(AgentProtocolTest, StatusUpdatesRoundTrip) {
   StatusUpdate update{.uuid = "u1",
                       .task_id = "t1",

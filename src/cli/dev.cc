@@ -140,6 +140,9 @@ Status run_dev(const DevOptions& options, const std::string& argv0) {
         "agent",
         "--master=127.0.0.1:" + std::to_string(options.port),
         "--work_dir=" + options.work_dir + "/agent-" + std::to_string(i + 1),
+        // On a dev cluster every agent shares the machine, so one pool stands in for the
+        // shared storage every node of a real cluster reaches.
+        "--volume_pool=" + options.work_dir + "/volume_pool",
         "--ip=" + address,
         "--hostname=" + address,
         "--port=5051",

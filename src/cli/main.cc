@@ -116,6 +116,13 @@ int main(int argc, char** argv) {
   agent_cmd->add_option("--attributes", attributes_text, "e.g. 'disk:ssd;rack:r1'");
   agent_cmd->add_flag("--cleanup_on_exit,--cleanup-on-exit", agent.cleanup_on_exit,
                       "kill all tasks when stopped (berth dev)");
+  agent_cmd->add_option("--volume_pool,--volume-pool", agent.volume_pool,
+                        "directory of blockpool volume images, reached by every agent (a "
+                        "shared mount); without it this agent offers no blockpool volumes");
+  duration_option(agent_cmd, "--volume_lease,--volume-lease", agent.volume_lease,
+                  "how long after its last answered poll the agent keeps external volumes "
+                  "before it stops their tasks and unmounts them; the master's volume lease "
+                  "(default 5secs)");
 
   DevOptions dev;
   CLI::App* dev_cmd = app.add_subcommand("dev", "a master and N agents on this machine");

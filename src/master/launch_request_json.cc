@@ -118,12 +118,58 @@ std::optional<ReadinessCheckSpec> read_readiness_check(const json& doc, const st
   return check;
 }
 
-// health_checks, readiness_check, fetch and uris; false with `rejection` set if invalid.
+// volumes[i]: {name, driver, size_mib, fs_type, container_path, read_only, epoch, external}.
+// Bare tasks name their epoch themselves: no volume controller stands between them and the agent.
+std::optional<TaskVolume> read_volume(const json& doc, const std::string& path,
+                                      HttpResponse& rejection) {
+  if (!doc.is_object()) {
+    rejection = validation_error(path, "error.expected.jsobject");
+    return std::nullopt;
+  }
+  TaskVolume volume;
+  volume.volume.name = doc.at("name").get<std::string>();
+  auto valid = validate_volume_name(volume.volume.name);
+  if (!valid.ok()) {
+    rejection = validation_error(path + "/name", valid.error().message);
+    return std::nullopt;
+  }
+  volume.volume.driver = doc.value("driver", "blockpool");
+  volume.volume.size_mib = doc.value("size_mib", std::int64_t{0});
+  volume.volume.fs_type = doc.value("fs_type", "ext4");
+  volume.volume.epoch = doc.value("epoch", std::uint64_t{0});
+  volume.volume.external = doc.value("external", volume.volume.driver != "local");
+  volume.container_path = doc.at("container_path").get<std::string>();
+  volume.read_only = doc.value("read_only", false);
+  if (volume.volume.size_mib < 0) {
+    rejection = validation_error(path + "/size_mib", "must be 0 (the default) or more");
+    return std::nullopt;
+  }
+  if (volume.container_path.empty()) {
+    rejection = validation_error(path + "/container_path", "must not be empty");
+    return std::nullopt;
+  }
+  return volume;
+}
+
+// health_checks, readiness_check, fetch, uris and volumes; false with `rejection` set if invalid.
 bool read_task_extras(const json& doc, LaunchRequest& request, HttpResponse& rejection) {
   std::vector<HealthCheckSpec> checks;
   std::optional<ReadinessCheckSpec> readiness;
   std::vector<FetchSpec> fetch;
+  std::vector<TaskVolume> volumes;
   try {
+    if (doc.contains("volumes")) {
+      const json& list = doc.at("volumes");
+      if (!list.is_array()) {
+        rejection = validation_error("/volumes", "error.expected.jsarray");
+        return false;
+      }
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        auto volume = read_volume(list[i], "/volumes(" + std::to_string(i) + ")", rejection);
+        if (!volume) return false;
+        volumes.push_back(std::move(*volume));
+      }
+    }
     if (doc.contains("health_checks")) {
       const json& list = doc.at("health_checks");
       if (!list.is_array()) {
@@ -157,16 +203,17 @@ bool read_task_extras(const json& doc, LaunchRequest& request, HttpResponse& rej
       fetch.push_back({uri.get<std::string>(), true, false, ""});
     }
   } catch (const json::exception& e) {
-    rejection = validation_error("/", std::string("invalid health_checks, readiness_check, fetch "
-                                                  "or uris: ") +
+    rejection = validation_error("/", std::string("invalid health_checks, readiness_check, fetch, "
+                                                  "uris or volumes: ") +
                                           e.what());
     return false;
   }
-  if (checks.empty() && !readiness && fetch.empty()) return true;
-  request.complete_spec = [checks, readiness, fetch](TaskSpec& spec, const AgentRecord&) {
+  if (checks.empty() && !readiness && fetch.empty() && volumes.empty()) return true;
+  request.complete_spec = [checks, readiness, fetch, volumes](TaskSpec& spec, const AgentRecord&) {
     spec.health_checks = checks;
     spec.readiness_check = readiness;
     spec.fetch = fetch;
+    spec.volumes = volumes;
   };
   return true;
 }

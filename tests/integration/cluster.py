@@ -138,8 +138,10 @@ class Master:
 class Node:
     """An agent in its own pid and mount namespaces."""
 
-    def __init__(self, master, work_dir, attributes="", resources="cpus:2;mem:1024;disk:1024;ports:[31000-31099]"):
+    def __init__(self, master, work_dir, attributes="", resources="cpus:2;mem:1024;disk:1024;ports:[31000-31099]",
+                 extra_flags=()):
         self.master = master
+        self.extra_flags = list(extra_flags)
         self.work_dir = work_dir
         self.port = free_port()
         self.attributes = attributes
@@ -171,7 +173,8 @@ class Node:
             ["nsenter", f"--target={self._init_pid()}", "--pid", "--mount", "--",
              BERTH, "agent", f"--master=127.0.0.1:{master.port}", f"--work_dir={self.work_dir}",
              f"--port={self.port}", "--ip=127.0.0.1", "--hostname=127.0.0.1",
-             f"--resources={self.resources}"] + ([f"--attributes={self.attributes}"] if self.attributes else []),
+             f"--resources={self.resources}"] + ([f"--attributes={self.attributes}"] if self.attributes else [])
+            + self.extra_flags,
             stdout=log, stderr=subprocess.STDOUT)
         if wait:
             wait_for(lambda: self.agent_id(), what="agent registration")
@@ -210,6 +213,11 @@ class Node:
         if self.namespace and self.namespace.poll() is None:
             self.kill()
         remove_cgroups(self.work_dir)
+
+    def mountinfo(self):
+        """The mount table of the node's mount namespace (where the agent mounts volumes)."""
+        with open(f"/proc/{self._init_pid()}/mountinfo") as f:
+            return f.read()
 
     def sandbox(self, task_id):
         return os.path.join(self.work_dir, "sandboxes", task_id)

@@ -32,6 +32,15 @@ std::string encode_spec(const ContainerSpec& spec) {
            {"command", spec.command},         {"arguments", spec.arguments},
            {"environment", spec.environment}, {"cpus", spec.cpus},
            {"mem_mb", spec.mem_mb},           {"sandbox_dir", spec.sandbox_dir}};
+  if (!spec.hide_mounts.empty()) doc["hide_mounts"] = spec.hide_mounts;
+  if (!spec.mounts.empty()) {
+    json mounts = json::array();
+    for (const auto& mount : spec.mounts) {
+      mounts.push_back(
+          {{"source", mount.source}, {"target", mount.target}, {"read_only", mount.read_only}});
+    }
+    doc["mounts"] = std::move(mounts);
+  }
   return doc.dump();
 }
 
@@ -46,6 +55,14 @@ Result<ContainerSpec> decode_spec(std::string_view text) {
     doc.at("cpus").get_to(spec.cpus);
     doc.at("mem_mb").get_to(spec.mem_mb);
     doc.at("sandbox_dir").get_to(spec.sandbox_dir);
+    spec.hide_mounts = doc.value("hide_mounts", std::vector<std::string>{});
+    for (const auto& item : doc.value("mounts", json::array())) {
+      ContainerMount mount;
+      item.at("source").get_to(mount.source);
+      item.at("target").get_to(mount.target);
+      mount.read_only = item.value("read_only", false);
+      spec.mounts.push_back(std::move(mount));
+    }
     return spec;
   });
 }

@@ -17,6 +17,8 @@ TEST(RuntimeDirTest, SpecRoundTrips) {
   spec.cpus = 0.25;
   spec.mem_mb = 64;
   spec.sandbox_dir = "/tmp/s";
+  spec.mounts = {{"/w/volume_mounts/pg/tasks/app.1", "/data", true}};
+  spec.hide_mounts = {"/w/volume_mounts"};
   auto decoded = decode_spec(encode_spec(spec));
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->task_id, "app.1");
@@ -26,6 +28,8 @@ TEST(RuntimeDirTest, SpecRoundTrips) {
   EXPECT_DOUBLE_EQ(decoded->cpus, 0.25);
   EXPECT_EQ(decoded->mem_mb, 64u);
   EXPECT_EQ(decoded->sandbox_dir, "/tmp/s");
+  EXPECT_EQ(decoded->mounts, spec.mounts);
+  EXPECT_EQ(decoded->hide_mounts, spec.hide_mounts);
 }
 
 TEST(RuntimeDirTest, ExitStatusRoundTrips) {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,6 +150,19 @@ class Supervisor {
     if (!spec->shell && spec->arguments.empty()) {
       return launch_failed("no command: shell is false and arguments are empty");
     }
+    // The task's volumes, in this namespace only: / is private already, so neither the bind
+    // mounts nor their removal when the namespace ends reach the host.
+    for (const auto& mount : spec->mounts) {
+      std::string failed = bind_into_task(mount);
+      if (!failed.empty()) return launch_failed(failed);
+    }
+    // Dropping this namespace's copies (lazily: nothing here uses them) is what lets the agent
+    // unmount other tasks' volumes while this task runs. Not a mount point: nothing to drop.
+    for (const auto& path : spec->hide_mounts) {
+      if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+        return launch_failed("hide " + path + ": " + std::strerror(errno));
+      }
+    }
     return supervise(*spec);
   }
 
@@ -181,6 +195,30 @@ class Supervisor {
       (void)ignored;
       ::close(oom);
     }
+  }
+
+  // Creates `mount.target` (and its parents) and binds `mount.source` there; an error message,
+  // or empty on success.
+  static std::string bind_into_task(const ContainerMount& mount) {
+    const std::string what = "mount volume " + mount.source + " at " + mount.target + ": ";
+    if (mount.target.empty() || mount.target.front() != '/') return what + "target is not absolute";
+    for (std::size_t slash = 1; slash != std::string::npos;) {
+      slash = mount.target.find('/', slash + 1);
+      std::string dir = mount.target.substr(0, slash);
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        return what + "mkdir " + dir + ": " + std::strerror(errno);
+      }
+    }
+    if (::mount(mount.source.c_str(), mount.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) !=
+        0) {
+      return what + std::strerror(errno);
+    }
+    if (mount.read_only &&
+        ::mount(nullptr, mount.target.c_str(), nullptr, MS_BIND | MS_REC | MS_REMOUNT | MS_RDONLY,
+                nullptr) != 0) {
+      return what + "remount read-only: " + std::strerror(errno);
+    }
+    return {};
   }
 
   int supervise(const ContainerSpec& spec) {
