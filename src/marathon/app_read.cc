@@ -143,11 +143,9 @@ PortMapping read_port_mapping(Reader& reader, const Json& value, const std::stri
 std::vector<PortMapping> read_port_mappings(Reader& reader, const Json& values,
                                             const std::string& path) {
   std::vector<PortMapping> mappings;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    std::string at = index_path(path, i);
-    if (!reader.expect_object(values[i], at)) continue;
-    mappings.push_back(read_port_mapping(reader, values[i], at));
-  }
+  reader.for_each_object(values, path, [&](const Json& value, const std::string& at) {
+    mappings.push_back(read_port_mapping(reader, value, at));
+  });
   return mappings;
 }
 
@@ -320,40 +318,36 @@ Container read_container(Reader& reader, Violations& violations, const Json& val
 
 std::vector<Network> read_networks(Reader& reader, const Json& values, const std::string& path) {
   std::vector<Network> networks;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    std::string at = index_path(path, i);
-    if (!reader.expect_object(values[i], at)) continue;
+  reader.for_each_object(values, path, [&](const Json& value, const std::string& at) {
     Network network;
     if (auto mode =
-            reader.enumeration(values[i], "mode", at, {"host", "container", "container/bridge"})) {
+            reader.enumeration(value, "mode", at, {"host", "container", "container/bridge"})) {
       network.mode = *mode;
     }
-    network.name = reader.string(values[i], "name", at);
-    if (auto labels = reader.string_map(values[i], "labels", at)) network.labels = *labels;
+    network.name = reader.string(value, "name", at);
+    if (auto labels = reader.string_map(value, "labels", at)) network.labels = *labels;
     networks.push_back(std::move(network));
-  }
+  });
   return networks;
 }
 
 std::vector<PortDefinition> read_port_definitions(Reader& reader, const Json& values,
                                                   const std::string& path) {
   std::vector<PortDefinition> definitions;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    std::string at = index_path(path, i);
-    if (!reader.expect_object(values[i], at)) continue;
+  reader.for_each_object(values, path, [&](const Json& value, const std::string& at) {
     PortDefinition definition;
-    if (auto port = reader.int32(values[i], "port", at)) {
+    if (auto port = reader.int32(value, "port", at)) {
       if (*port < 0) {
         reader.error(child_path(at, "port"), "error.expected.int");
       } else {
         definition.port = static_cast<std::uint32_t>(*port);
       }
     }
-    if (auto protocol = reader.string(values[i], "protocol", at)) definition.protocol = *protocol;
-    definition.name = reader.string(values[i], "name", at);
-    if (auto labels = reader.string_map(values[i], "labels", at)) definition.labels = *labels;
+    if (auto protocol = reader.string(value, "protocol", at)) definition.protocol = *protocol;
+    definition.name = reader.string(value, "name", at);
+    if (auto labels = reader.string_map(value, "labels", at)) definition.labels = *labels;
     definitions.push_back(std::move(definition));
-  }
+  });
   return definitions;
 }
 
@@ -370,23 +364,21 @@ bool is_archive(const std::string& uri) {
 
 std::vector<FetchUri> read_fetch(Reader& reader, const Json& values, const std::string& path) {
   std::vector<FetchUri> fetch;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    std::string at = index_path(path, i);
-    if (!reader.expect_object(values[i], at)) continue;
+  reader.for_each_object(values, path, [&](const Json& value, const std::string& at) {
     FetchUri uri;
-    if (auto text = reader.string(values[i], "uri", at)) {
+    if (auto text = reader.string(value, "uri", at)) {
       uri.uri = *text;
-    } else if (Reader::find(values[i], "uri") == nullptr) {
+    } else if (Reader::find(value, "uri") == nullptr) {
       reader.missing(child_path(at, "uri"));
     }
-    if (auto extract = reader.boolean(values[i], "extract", at)) uri.extract = *extract;
-    if (auto executable = reader.boolean(values[i], "executable", at)) {
+    if (auto extract = reader.boolean(value, "extract", at)) uri.extract = *extract;
+    if (auto executable = reader.boolean(value, "executable", at)) {
       uri.executable = *executable;
     }
-    if (auto cache = reader.boolean(values[i], "cache", at)) uri.cache = *cache;
-    uri.dest_path = reader.string(values[i], "destPath", at);
+    if (auto cache = reader.boolean(value, "cache", at)) uri.cache = *cache;
+    uri.dest_path = reader.string(value, "destPath", at);
     fetch.push_back(std::move(uri));
-  }
+  });
   return fetch;
 }
 

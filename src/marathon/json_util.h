@@ -47,6 +47,16 @@ class Reader {
  public:
   explicit Reader(Violations& errors) : errors_(errors) {}
 
+  // Calls `read(element, its path)` for each element of the array `values` that is an object;
+  // the others are reported as type errors at their path.
+  template <typename Read>
+  void for_each_object(const Json& values, const std::string& path, Read&& read) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      std::string at = index_path(path, i);
+      if (expect_object(values[i], at)) read(values[i], at);
+    }
+  }
+
   // The value at `key`, or null when absent or JSON null.
   static const Json* find(const Json& object, std::string_view key);
 
