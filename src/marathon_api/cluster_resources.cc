@@ -6,6 +6,7 @@
 #include "marathon_api/resources.h"
 #include "marathon_api/task_json.h"
 #include "master/master_core.h"
+#include "scheduler/app_driver.h"
 #include "scheduler/app_scheduler.h"
 #include "scheduler/launch_spec.h"
 
@@ -14,13 +15,36 @@ namespace {
 
 using nlohmann::json;
 
-HttpResponse list_deployments(ApiContext& context) {
-  std::string out = "[";
-  for (const auto& [id, deployment] : context.scheduler.deployments()) {
-    if (out.size() > 1) out += ",";
-    out += scheduler::deployment_json(deployment);
+// readinessCheckResults of the apps a deployment is starting now: one per new task of an app
+// with a readiness check.
+std::map<std::string, json> readiness_results(ApiContext& context,
+                                              const scheduler::Deployment& deployment) {
+  std::map<std::string, json> results;
+  if (deployment.current_step >= deployment.plan.steps.size()) return results;
+  for (const auto& action : deployment.plan.steps[deployment.current_step].actions) {
+    auto target = deployment.target.find(action.app_id);
+    if (target == deployment.target.end() || target->second.readiness_checks.empty()) continue;
+    const std::string version = scheduler::config_version(target->second);
+    json list = json::array();
+    for (const TaskRecord* task : context.master.live_tasks_of(action.app_id)) {
+      if (task->spec.app_version != version) continue;
+      list.push_back({{"name", target->second.readiness_checks.front().name},
+                      {"taskId", task->id()},
+                      {"ready", task->ready.value_or(false)},
+                      {"lastResponse", nullptr}});
+    }
+    results[action.app_id] = std::move(list);
   }
-  return json_ok(200, out + "]");
+  return results;
+}
+
+HttpResponse list_deployments(ApiContext& context) {
+  json list = json::array();
+  for (const auto& [id, deployment] : context.scheduler.deployments()) {
+    list.push_back(scheduler::deployment_to_json(deployment.plan, deployment.current_step + 1,
+                                                 readiness_results(context, deployment)));
+  }
+  return json_ok(200, list.dump());
 }
 
 HttpResponse cancel_deployment(ApiContext& context, const HttpRequest& request,

@@ -242,6 +242,23 @@ TEST_F(V2ApiTest, DeploymentsListAndCancel) {
   EXPECT_EQ(body(missing)["message"], "DeploymentPlan nope does not exist");
 }
 
+TEST_F(V2ApiTest, DeploymentsShowReadinessOfNewTasks) {
+  ASSERT_EQ(call("POST", "/v2/apps",
+                 R"({"id":"ready","cmd":"sleep 1","cpus":0.1,"mem":16,
+                     "portDefinitions":[{"port":0,"name":"http-api"}],
+                     "readinessChecks":[{"name":"warm","path":"/ready"}]})")
+                .status,
+            201);
+  json list = body(call("GET", "/v2/deployments"));
+  ASSERT_EQ(list.size(), 1u);  // running, not ready: the deployment waits
+  json results = list[0]["currentActions"][0]["readinessCheckResults"];
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["name"], "warm");
+  EXPECT_EQ(results[0]["ready"], false);
+  ASSERT_EQ(launched_.size(), 1u);
+  ASSERT_TRUE(launched_[0].readiness_check.has_value());
+}
+
 TEST_F(V2ApiTest, QueueShowsWhyAnAppWaitsAndDelayResets) {
   ASSERT_EQ(call("POST", "/v2/apps", R"({"id":"big","cmd":"sleep 1","cpus":100,"mem":16})").status,
             201);
