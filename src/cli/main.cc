@@ -11,6 +11,7 @@
 #include "agent/linux/supervisor.h"
 #include "cli/dev.h"
 #include "cli/duration_flag.h"
+#include "cli/volume_command.h"
 #include "http/event_loop.h"
 #include "master/master_server.h"
 
@@ -98,6 +99,13 @@ int main(int argc, char** argv) {
   duration_option(master_cmd, "--event_stream_keepalive,--event-stream-keepalive",
                   master.events.keepalive_interval,
                   "keepalive interval of GET /v2/events streams (default 10secs)");
+  duration_option(master_cmd, "--volume_lease,--volume-lease", master.volumes.lease,
+                  "agents' lease on their external volumes; must equal the agents' "
+                  "--volume_lease (default 5secs)");
+  duration_option(master_cmd, "--volume_drift_margin,--volume-drift-margin",
+                  master.volumes.drift_margin,
+                  "added to the lease before a volume of an unreachable agent is attached "
+                  "elsewhere (default 1secs)");
 
   AgentOptions agent;
   std::string resources_text;
@@ -137,6 +145,31 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--http_port,--http-port", dev.http_port, "the API port")
       ->capture_default_str();
 
+  VolumeCommand volume;
+  CLI::App* volume_cmd =
+      app.add_subcommand("volume", "list, create, inspect and delete volumes (/v2/volumes)");
+  volume_cmd->require_subcommand(1);
+  volume_cmd->fallthrough();
+  volume_cmd->add_option("--master", volume.master, "the master's API, host:port (--http_port)")
+      ->capture_default_str();
+  CLI::App* volume_ls = volume_cmd->add_subcommand("ls", "a table of every volume");
+  volume_ls->add_flag("--json", volume.json, "the API's JSON instead of a table");
+  CLI::App* volume_create = volume_cmd->add_subcommand("create", "create a volume");
+  volume_create->add_option("name", volume.name, "the volume's name")->required();
+  volume_create->add_option("--size", volume.size,
+                            "MiB, or with a unit: 512M, 16G, 1T (default: the master's, 16G)");
+  volume_create->add_option("--driver", volume.driver, "blockpool (default), local, or an alias");
+  volume_create->add_option("--fs_type,--fs-type", volume.fs_type, "ext4 (default) or xfs");
+  volume_create->add_option("--kind", volume.kind, "external (default) or local");
+  volume_create->add_flag("--shared", volume.shared,
+                          "several tasks may use it at once (on one node at a time)");
+  volume_create->add_option("--opt", volume.options, "a driver option key=value; repeatable");
+  CLI::App* volume_inspect = volume_cmd->add_subcommand("inspect", "one volume, as JSON");
+  volume_inspect->add_option("name", volume.name, "the volume's name")->required();
+  CLI::App* volume_rm =
+      volume_cmd->add_subcommand("rm", "delete a volume (refused while attached or in use)");
+  volume_rm->add_option("name", volume.name, "the volume's name")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -144,6 +177,12 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kBadFlags;
   }
 
+  if (*volume_cmd) {
+    if (*volume_create) volume.verb = VolumeCommand::Verb::kCreate;
+    if (*volume_inspect) volume.verb = VolumeCommand::Verb::kInspect;
+    if (*volume_rm) volume.verb = VolumeCommand::Verb::kRemove;
+    return run_volume_command(volume, std::cout, std::cerr);
+  }
   if (*master_cmd) return serve<MasterServer>("master", master);
   if (*agent_cmd) {
     auto resources = Resources::parse(resources_text);

@@ -16,6 +16,7 @@
 namespace berth {
 class MasterCore;
 struct TaskRecord;
+class VolumeController;
 }  // namespace berth
 
 namespace berth::scheduler {
@@ -40,6 +41,8 @@ struct ApiContext {
   // api_post_event: (client ip, uri, the app as posted).
   std::function<void(const std::string&, const std::string&, const marathon::AppDefinition&)>
       api_post;
+  // /v2/volumes; null: the master runs without volumes and the resource answers 503.
+  VolumeController* volumes = nullptr;
 
   std::string base_url() const {
     return "http://" + identity.hostname + ":" + std::to_string(identity.http_port);

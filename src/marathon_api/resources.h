@@ -25,6 +25,9 @@ HttpResponse handle_tasks(ApiContext& context, const HttpRequest& request,
                           const std::vector<std::string>& segments);
 HttpResponse handle_queue(ApiContext& context, const HttpRequest& request,
                           const std::vector<std::string>& segments);
+// Berth's own: /v2/volumes (volumes_resource.cc).
+HttpResponse handle_volumes(ApiContext& context, const HttpRequest& request,
+                            const std::vector<std::string>& segments);
 HttpResponse handle_info(ApiContext& context, const HttpRequest& request,
                          const std::vector<std::string>& segments);
 

@@ -15,6 +15,7 @@ std::optional<HttpResponse> V2Api::handle(const HttpRequest& request) {
   if (resource == "deployments") return handle_deployments(context_, request, segments);
   if (resource == "tasks") return handle_tasks(context_, request, segments);
   if (resource == "queue") return handle_queue(context_, request, segments);
+  if (resource == "volumes") return handle_volumes(context_, request, segments);
   if (resource == "info" || resource == "leader") return handle_info(context_, request, segments);
   return message(404, "URI not found");
 }

@@ -209,6 +209,10 @@ Result<RegisterReply> MasterCore::register_agent(const RegisterAgent& message) {
   spdlog::info("agent {} at {} {} with {} tasks; resources {}", record.id, address,
                existing != nullptr ? "re-registered" : "registered", message.tasks.size(),
                record.total.to_string());
+  for (AgentListener* listener : agent_listeners_) {
+    listener->agent_heartbeat(record.id, record.last_seen);
+    listener->agent_registered(record.id, message);
+  }
 
   RegisterReply reply;
   reply.agent_id = record.id;
@@ -259,6 +263,18 @@ Status MasterCore::heartbeat(const SessionRef& ref) {
                      "; register again");
   }
   agent->last_seen = clock_.now();
+  for (AgentListener* listener : agent_listeners_) {
+    listener->agent_heartbeat(agent->id, agent->last_seen);
+  }
+  return {};
+}
+
+Status MasterCore::send_to_agent(const std::string& agent_id, AgentCommand command) {
+  const AgentRecord* agent = agents_.find(agent_id);
+  if (agent == nullptr || agent->status != AgentRecord::Status::kActive || agent->session.empty()) {
+    return unavailable("agent " + agent_id + " has no session");
+  }
+  channel_.send(agent->id, agent->session, std::move(command));
   return {};
 }
 
@@ -431,9 +447,11 @@ Status MasterCore::mark_unreachable(AgentRecord& agent, const std::string& why) 
   }
   change.agents.push_back(std::move(next));
   const std::string id = agent.id;
+  const Instant last_seen = agent.last_seen;
   BERTH_RETURN_IF_ERROR(commit(std::move(change)));
   if (!old_session.empty()) channel_.close_session(id, old_session);
   spdlog::warn("agent {} is unreachable: {}", id, why);
+  for (AgentListener* listener : agent_listeners_) listener->agent_unreachable(id, last_seen);
   return {};
 }
 

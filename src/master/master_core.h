@@ -18,6 +18,7 @@
 #include "common/random.h"
 #include "common/result.h"
 #include "master/agent_channel.h"
+#include "master/agent_listener.h"
 #include "master/agent_registry.h"
 #include "master/allocator.h"
 #include "master/task_record.h"
@@ -109,6 +110,13 @@ class MasterCore {
   void on_task_changed(std::function<void(const TaskRecord&)> fn) {
     task_listeners_.push_back(std::move(fn));
   }
+  // Adds a listener of agents' registrations, heartbeats and unreachability (the volume
+  // controller's fencing). It must outlive the core.
+  void add_agent_listener(AgentListener& listener) { agent_listeners_.push_back(&listener); }
+  // Queues a command on the agent's current session. kUnavailable when the agent has none
+  // (unreachable, or not registered again since a restart): the command is dropped, and its
+  // sender repeats it once the agent is back.
+  Status send_to_agent(const std::string& agent_id, AgentCommand command);
 
  private:
   // A set of changes to persist together, then apply in memory.
@@ -145,6 +153,7 @@ class MasterCore {
   TimerId heartbeat_timer_ = 0;
   bool recovered_ = false;
   std::vector<std::function<void(const TaskRecord&)>> task_listeners_;
+  std::vector<AgentListener*> agent_listeners_;
 };
 
 }  // namespace berth

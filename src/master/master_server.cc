@@ -20,6 +20,7 @@
 #include "master/scheduler_events.h"
 #include "master/state_json.h"
 #include "master/task_event_publisher.h"
+#include "master/volume_wiring.h"
 #include "scheduler/app_scheduler.h"
 #include "state/memory_state_store.h"
 #include "state/sqlite_state_store.h"
@@ -127,6 +128,15 @@ Status MasterServer::start() {
                                                         metrics_.get());
   register_master_metrics(*metrics_, *core_, *events_, *event_stream_);
   BERTH_RETURN_IF_ERROR(core_->recover());
+  // Volumes after the core, so that the agents they are attached to are known; their events
+  // and timer orders are wired before their recovery.
+  BERTH_RETURN_IF_ERROR(validate(options_.volumes));
+  volumes_ = std::make_unique<VolumeController>(loop_.clock(), *store_, options_.volumes);
+  volume_wiring_ = std::make_unique<VolumeWiring>(*volumes_, *core_, *events_, *metrics_);
+  if (auto recovered = volumes_->recover(); !recovered.ok()) {
+    return recovered.error().context("recover volumes");
+  }
+  volume_wiring_->recovered();
   scheduler_ = std::make_unique<scheduler::AppScheduler>(scheduler::SchedulerConfig{},
                                                          loop_.clock(), *store_, *core_, *random_);
   scheduler_->set_events(scheduler_events(*events_, loop_.clock()));
@@ -255,12 +265,17 @@ Status MasterServer::start() {
   http_port_ = *http_port;
   marathon_api::ServerIdentity identity_v2{options_.hostname, http_port_, core_->master_id(),
                                            options_.hostname + ":" + std::to_string(port_)};
-  v2_ = std::make_unique<marathon_api::V2Api>(marathon_api::ApiContext{
-      *scheduler_, *core_, loop_.clock(), identity_v2, api_post_events(*events_, loop_.clock())});
+  v2_ = std::make_unique<marathon_api::V2Api>(
+      marathon_api::ApiContext{*scheduler_, *core_, loop_.clock(), identity_v2,
+                               api_post_events(*events_, loop_.clock()), volumes_.get()});
   routes->v2 = v2_.get();
   spdlog::info("master listening on {}:{} (agents, /master/state) and {}:{} (API)",
                options_.address, port_, options_.address, http_port_);
   return {};
+}
+
+void MasterServer::send_volume_orders(const std::vector<VolumeOrder>& orders) {
+  if (volume_wiring_) volume_wiring_->send(orders);
 }
 
 void MasterServer::stop() {

@@ -9,6 +9,7 @@
 #include "common/result.h"
 #include "master/events_endpoint.h"
 #include "master/master_core.h"
+#include "storage/volume_controller.h"
 
 namespace berth {
 
@@ -26,6 +27,7 @@ namespace marathon_api {
 class V2Api;
 }
 class TaskEventPublisher;
+class VolumeWiring;
 
 struct MasterOptions {
   std::string work_dir = "/var/lib/berth/master";
@@ -36,6 +38,7 @@ struct MasterOptions {
   std::string state = "sqlite";  // or "memory"
   MasterConfig core;
   EventStreamOptions events;  // GET /v2/events
+  VolumeControllerConfig volumes;
 };
 
 class MasterServer {
@@ -52,6 +55,10 @@ class MasterServer {
   // For producers of Marathon events (the app scheduler) and of metrics. Valid after start().
   EventBus& event_bus() { return *events_; }
   MetricsRegistry& metrics() { return *metrics_; }
+  // The owner of every volume, for the scheduler's claims and releases. Valid after start().
+  VolumeController* volumes() { return volumes_.get(); }
+  // Delivers orders the controller returned (release(), agent_reported()) to their agents.
+  void send_volume_orders(const std::vector<VolumeOrder>& orders);
 
  private:
   struct Routes;
@@ -65,6 +72,8 @@ class MasterServer {
   std::unique_ptr<EventBus> events_;
   std::unique_ptr<TaskEventPublisher> task_events_;
   std::unique_ptr<MasterCore> core_;
+  std::unique_ptr<VolumeController> volumes_;
+  std::unique_ptr<VolumeWiring> volume_wiring_;  // after volumes_ and core_: goes first
   std::unique_ptr<scheduler::AppScheduler> scheduler_;
   std::unique_ptr<marathon_api::V2Api> v2_;
   std::unique_ptr<HttpServer> agent_server_;
