@@ -119,9 +119,9 @@ Status AgentServer::start() {
       },
       LiveVolumeOptions{options_.work_dir, options_.volume_pool, config.boot_id});
   BERTH_RETURN_IF_ERROR(volumes_->init());
-  core_ = std::make_unique<AgentCore>(
-      config, loop_.clock(), *containerizer_, *disk_, *link_, *random_,
-      AgentServices{prober_.get(), fetcher_.get(), volumes_.get()});
+  core_ =
+      std::make_unique<AgentCore>(config, loop_.clock(), *containerizer_, *disk_, *link_, *random_,
+                                  AgentServices{prober_.get(), fetcher_.get(), volumes_.get()});
   BERTH_RETURN_IF_ERROR(core_->start());
   spdlog::info("agent {} on {}:{} offering {}", options_.hostname, options_.address, *port,
                resources->to_string());
@@ -137,6 +137,11 @@ void AgentServer::stop() {
   for (const auto& id : running) {
     containerizer_->signal(id, SIGKILL);
     containerizer_->destroy(id);
+  }
+  if (volumes_) {
+    auto released = volumes_->release_all_and_unmount_root();
+    if (!released.ok())
+      spdlog::warn("agent exit: volumes left in place: {}", released.error().message);
   }
   spdlog::info("agent stopped and cleaned up {} tasks", running.size());
 }

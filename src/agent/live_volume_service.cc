@@ -2,7 +2,9 @@
 #include "agent/live_volume_service.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/mount.h>
 
+#include <cerrno>
 #include <deque>
 #include <filesystem>
 
@@ -69,14 +71,28 @@ Status LiveVolumeService::init() {
   }
   if (!options.pool_dir.empty()) {
     std::filesystem::create_directories(options.pool_dir, error);
-    if (error) return internal_error("create --volume_pool " + options.pool_dir + ": " +
-                                     error.message());
+    if (error)
+      return internal_error("create --volume_pool " + options.pool_dir + ": " + error.message());
   }
   BERTH_RETURN_IF_ERROR(state_->node.store.init());
   auto private_root = make_private_mount_root(options.work_dir + "/volume_mounts");
   if (!private_root.ok()) return private_root.error().context("volume mount root");
   spdlog::info("volumes: mounts under {}/volume_mounts, pool {}", options.work_dir,
                options.pool_dir.empty() ? "(none: no blockpool volumes)" : options.pool_dir);
+  return {};
+}
+
+Status LiveVolumeService::release_all_and_unmount_root() {
+  if (state_->busy) return unavailable("a volume operation is still running");
+  NodeVolumeManager& manager = *state_->node.manager;
+  for (const std::string& task_id : manager.claimed_tasks()) {
+    BERTH_RETURN_IF_ERROR(manager.release_task(task_id));
+  }
+  if (!manager.mounted().empty()) return unavailable("volumes are still mounted");
+  const std::string root = state_->options.work_dir + "/volume_mounts";
+  if (::umount2(root.c_str(), 0) != 0 && errno != EINVAL) {
+    return errno_error("unmount " + root, errno);
+  }
   return {};
 }
 
@@ -124,7 +140,8 @@ void LiveVolumeService::recover(std::function<void(Status)> done) {
 void LiveVolumeService::publish(const std::string& task_id, const std::vector<TaskVolume>& volumes,
                                 const std::string& sandbox,
                                 std::function<void(Result<std::vector<ContainerMount>>)> done) {
-  auto result = std::make_shared<Result<std::vector<ContainerMount>>>(std::vector<ContainerMount>{});
+  auto result =
+      std::make_shared<Result<std::vector<ContainerMount>>>(std::vector<ContainerMount>{});
   submit(
       [result, task_id, volumes, sandbox](Node& node) {
         std::vector<ContainerMount> mounts;
@@ -132,8 +149,7 @@ void LiveVolumeService::publish(const std::string& task_id, const std::vector<Ta
           auto mount = node.manager->publish_for_task(task_id, volume, sandbox);
           if (!mount.ok()) {
             *result = mount.error().context("volume " + volume.volume.name + " (" +
-                                            volume.volume.driver + ") at " +
-                                            volume.container_path);
+                                            volume.volume.driver + ") at " + volume.container_path);
             return;
           }
           mounts.push_back({mount->source, mount->target, mount->read_only});

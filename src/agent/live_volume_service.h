@@ -51,6 +51,11 @@ class LiveVolumeService final : public VolumeService {
   std::vector<MountedVolume> mounted() const override;
   std::vector<std::string> claimed_tasks() const override;
 
+  // At exit with --cleanup_on_exit (berth dev), after every container is destroyed: releases
+  // every task's volumes and unmounts the mounts root, so that nothing stays mounted. Blocking,
+  // for when the loop no longer runs; refuses while a worker job still holds the node.
+  Status release_all_and_unmount_root();
+
   struct Node;  // the manager, its store and drivers; used by one worker job at a time
 
  private:
