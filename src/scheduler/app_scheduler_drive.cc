@@ -258,6 +258,8 @@ void AppScheduler::advance_deployments() {
     auto status = store_.commit({Mutation::put(keys::deployment(id), deployment_to_store(next))});
     if (!status.ok()) continue;  // retried at the next reconcile
     deployment.current_step = step;
+    // The apps of the step that begins now have a new target.
+    for (const std::string& app_id : deployment.plan.affected_apps) dirty_.insert(app_id);
     moved = true;
   }
   for (const std::string& id : finished) {
@@ -265,10 +267,12 @@ void AppScheduler::advance_deployments() {
     auto status = store_.commit({Mutation::remove(keys::deployment(id))});
     if (!status.ok()) continue;
     deployments_.erase(id);
+    // Their apps are now driven by their declared definition.
+    for (const std::string& app_id : done.plan.affected_apps) dirty_.insert(app_id);
     moved = true;
     if (events_.deployment_success) events_.deployment_success(done);
   }
-  if (moved) schedule_reconcile(true);
+  if (moved) schedule_reconcile();
 }
 
 }  // namespace berth::scheduler

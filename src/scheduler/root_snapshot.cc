@@ -29,7 +29,8 @@ std::string root_snapshot_to_store(const RootSnapshot& snapshot) {
     groups.push_back(nlohmann::json::parse(group_to_store(group)));
   }
   nlohmann::json apps = nlohmann::json::object();
-  for (const auto& [id, version] : snapshot.app_versions) apps[id] = format_timestamp(version);
+  // Epoch milliseconds: a snapshot names every app, and numbers are cheap to write.
+  for (const auto& [id, version] : snapshot.app_versions) apps[id] = to_epoch_millis(version);
   return nlohmann::json{{"version", format_timestamp(snapshot.version)},
                         {"groups", std::move(groups)},
                         {"apps", std::move(apps)}}
@@ -50,9 +51,7 @@ Result<RootSnapshot> root_snapshot_from_store(std::string_view text) {
       snapshot.groups[parsed->id] = std::move(*parsed);
     }
     for (const auto& [id, value] : doc.at("apps").items()) {
-      auto app_version = parse_timestamp(value.get<std::string>());
-      if (!app_version.ok()) return app_version.error().context("root snapshot app " + id);
-      snapshot.app_versions[id] = *app_version;
+      snapshot.app_versions[id] = from_epoch_millis(value.get<long long>());
     }
     return snapshot;
   } catch (const nlohmann::json::exception& e) {

@@ -3,7 +3,7 @@
 // A snapshot stores the groups and, for each app, only the version it was at: the definitions
 // themselves are the app versions the scheduler stores anyway.
 //
-//   marathon/root_versions/<epoch millis, 15 digits>   {"groups":[...], "apps":{"/a":"<ts>"}}
+//   marathon/root_versions/<epoch millis, 15 digits>   {"groups":[...], "apps":{"/a":<millis>}}
 #pragma once
 
 #include <map>
