@@ -449,7 +449,11 @@ void AgentCore::start_container(Task& task) {
   spec.mem_mb = static_cast<std::uint64_t>(task.spec.resources.mem());
   spec.sandbox_dir = task.spec.environment["MESOS_SANDBOX"];
   spec.mounts = task.mounts;
-  if (services_.volumes != nullptr && !services_.volumes->mounts_root().empty()) {
+  // Only while volumes are staged here: unmounting in the new namespace waits for an RCU grace
+  // period (several ms per launch), and with nothing staged there is nothing to hide. Volumes
+  // staged later do not reach this task: its namespace is private.
+  if (services_.volumes != nullptr && !services_.volumes->mounts_root().empty() &&
+      !services_.volumes->mounted().empty()) {
     spec.hide_mounts = {services_.volumes->mounts_root()};
   }
   auto launched = containerizer_.launch(spec);
@@ -662,16 +666,15 @@ void AgentCore::release_volumes(const std::string& task_id) {
   });
 }
 
-bool AgentCore::lease_expired() const {
-  return clock_.now() >= lease_base_ + config_.volume_lease;
-}
+bool AgentCore::lease_expired() const { return clock_.now() >= lease_base_ + config_.volume_lease; }
 
 void AgentCore::on_master_answered(Instant sent) {
   if (sent <= lease_base_) return;
   lease_base_ = sent;
   if (fenced_) {
-    spdlog::warn("the master answered again: volume lease renewed, external volumes may be "
-                 "mounted again");
+    spdlog::warn(
+        "the master answered again: volume lease renewed, external volumes may be "
+        "mounted again");
     fenced_ = false;
   }
 }
@@ -739,8 +742,9 @@ void AgentCore::maybe_finish_fence() {
       return;
     }
     core.fenced_ = true;
-    spdlog::error("FENCED: every task using an external volume is stopped and every external "
-                  "volume unmounted on this node");
+    spdlog::error(
+        "FENCED: every task using an external volume is stopped and every external "
+        "volume unmounted on this node");
   });
 }
 
