@@ -130,7 +130,15 @@ Status AgentServer::start() {
 
 void AgentServer::stop() {
   if (server_) server_->close();
-  if (!options_.cleanup_on_exit || !containerizer_) return;
+  if (!options_.cleanup_on_exit || !containerizer_) {
+    // Running tasks stay for the next agent to adopt, and so do staged volumes; an empty mount
+    // root is unmounted so that an agent that never comes back leaves nothing mounted.
+    if (volumes_) {
+      auto unmounted = volumes_->unmount_root_if_unused();
+      if (!unmounted.ok()) spdlog::warn("agent exit: {}", unmounted.error().message);
+    }
+    return;
+  }
   auto running = containerizer_->running();
   // SIGKILL ends each container's pid namespace at once; destroy() then reaps what is left and
   // removes its cgroup, so nothing outlives the agent.

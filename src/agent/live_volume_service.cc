@@ -88,7 +88,12 @@ Status LiveVolumeService::release_all_and_unmount_root() {
   for (const std::string& task_id : manager.claimed_tasks()) {
     BERTH_RETURN_IF_ERROR(manager.release_task(task_id));
   }
-  if (!manager.mounted().empty()) return unavailable("volumes are still mounted");
+  return unmount_root_if_unused();
+}
+
+Status LiveVolumeService::unmount_root_if_unused() {
+  if (state_->busy) return unavailable("a volume operation is still running");
+  if (!state_->node.manager->mounted().empty()) return {};  // kept for the next agent
   const std::string root = state_->options.work_dir + "/volume_mounts";
   if (::umount2(root.c_str(), 0) != 0 && errno != EINVAL) {
     return errno_error("unmount " + root, errno);

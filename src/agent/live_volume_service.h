@@ -55,6 +55,9 @@ class LiveVolumeService final : public VolumeService {
   // every task's volumes and unmounts the mounts root, so that nothing stays mounted. Blocking,
   // for when the loop no longer runs; refuses while a worker job still holds the node.
   Status release_all_and_unmount_root();
+  // At any other exit: unmounts the mounts root when no volume is staged under it (the next
+  // agent makes it again). Blocking.
+  Status unmount_root_if_unused();
 
   struct Node;  // the manager, its store and drivers; used by one worker job at a time
 

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import subprocess
 import tempfile
 
 import pytest
@@ -22,7 +23,18 @@ def work_dir():
     yield path
     # BERTH_KEEP_WORK_DIRS=1 keeps logs and state of every test for a post-mortem.
     if not os.environ.get("BERTH_KEEP_WORK_DIRS"):
+        unmount_below(path)
         shutil.rmtree(path, ignore_errors=True)
+
+
+def unmount_below(path):
+    """Unmounts whatever a test left mounted under `path` (deepest first), so that a failed test
+    cannot leave mounts on the machine."""
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    for point in sorted((p for p in points if p == path or p.startswith(path + "/")),
+                        key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
 
 
 @pytest.fixture
