@@ -110,8 +110,8 @@ class AgentCore {
     std::deque<StatusUpdate> pending;  // not yet acknowledged, oldest first
     TimerId kill_timer = 0;
     // Not checkpointed: a restart before the container started ends the task anyway.
-    bool publishing = false;              // waiting for the volume service
-    std::vector<ContainerMount> mounts;   // its published volumes, for the containerizer
+    bool publishing = false;             // waiting for the volume service
+    std::vector<ContainerMount> mounts;  // its published volumes, for the containerizer
   };
   const std::map<std::string, Task>& tasks() const { return tasks_; }
   std::size_t pending_updates() const;
@@ -180,10 +180,10 @@ class AgentCore {
   // Volumes.
   bool volumes_recovered_ = false;
   std::set<std::string> startup_orphans_;  // releases to finish before registering
-  std::set<std::string> releasing_;   // releases in flight
-  Instant lease_base_{};              // when the last answered poll was sent
+  std::set<std::string> releasing_;        // releases in flight
+  Instant lease_base_{};                   // when the last answered poll was sent
   TimerId lease_timer_ = 0;
-  bool fencing_ = false;              // tasks killed, waiting for them before the fence
+  bool fencing_ = false;  // tasks killed, waiting for them before the fence
   bool fence_in_flight_ = false;
   bool fenced_ = false;
   std::map<std::string, std::uint64_t> revoked_;  // volume -> newest epoch revoked

@@ -133,8 +133,7 @@ class FakeVolumeService : public VolumeService {
   }
   void release(const std::string& task_id, std::function<void(Status)> done) override {
     calls.push_back("release " + task_id);
-    EXPECT_TRUE(containerizer_.destroyed.count(task_id) ||
-                !containerizer_.launched.count(task_id))
+    EXPECT_TRUE(containerizer_.destroyed.count(task_id) || !containerizer_.launched.count(task_id))
         << "release of " << task_id << " before its container was destroyed";
     pending.push_back([this, task_id, done] {
       claims.erase(task_id);
@@ -149,9 +148,7 @@ class FakeVolumeService : public VolumeService {
     });
   }
   std::vector<MountedVolume> mounted() const override { return mounted_now; }
-  std::vector<std::string> claimed_tasks() const override {
-    return {claims.begin(), claims.end()};
-  }
+  std::vector<std::string> claimed_tasks() const override { return {claims.begin(), claims.end()}; }
 
   // Answers every call made so far, and those the answers make, in order.
   void answer_all() {
@@ -729,10 +726,9 @@ TEST_F(AgentVolumesTest, RevokeKillsTheTasksOnThatEpochAndRefusesItAfterwards) {
   link_->on_commands({AgentCommand::launch(spec_with("db", {volume("pgdata", "blockpool", 4)})),
                       AgentCommand::launch(spec_with("other", {volume("x", "blockpool", 4)}))});
   volumes_.answer_all();
-  link_->on_commands({AgentCommand::volume_order(AgentCommand::Kind::kRevokeVolume, "pgdata", 4,
-                                                 {}, "agent came back after its lease")});
-  EXPECT_EQ(containerizer_.signals,
-            (std::vector<std::pair<std::string, int>>{{"db", SIGKILL}}));
+  link_->on_commands({AgentCommand::volume_order(AgentCommand::Kind::kRevokeVolume, "pgdata", 4, {},
+                                                 "agent came back after its lease")});
+  EXPECT_EQ(containerizer_.signals, (std::vector<std::pair<std::string, int>>{{"db", SIGKILL}}));
   EXPECT_TRUE(volumes_.called("release db"));
   link_->on_commands({AgentCommand::launch(spec_with("db2", {volume("pgdata", "blockpool", 4)}))});
   EXPECT_EQ(state_of("db2"), TaskState::kFailed);
@@ -745,10 +741,9 @@ TEST_F(AgentVolumesTest, UnmountStopsTheNamedTasksGracefully) {
   start_registered_with_volumes();
   link_->on_commands({AgentCommand::launch(spec_with("db", {volume("pgdata")}))});
   volumes_.answer_all();
-  link_->on_commands(
-      {AgentCommand::volume_order(AgentCommand::Kind::kUnmountVolume, "pgdata", 1, {"db", "gone"})});
-  EXPECT_EQ(containerizer_.signals,
-            (std::vector<std::pair<std::string, int>>{{"db", SIGTERM}}));
+  link_->on_commands({AgentCommand::volume_order(AgentCommand::Kind::kUnmountVolume, "pgdata", 1,
+                                                 {"db", "gone"})});
+  EXPECT_EQ(containerizer_.signals, (std::vector<std::pair<std::string, int>>{{"db", SIGTERM}}));
   clock_.advance(milliseconds(2000));
   EXPECT_TRUE(volumes_.called("release db"));
   EXPECT_FALSE(core_->tasks().count("gone")) << "an unknown task is not reported";

@@ -35,9 +35,9 @@ struct ContainerSpec {
   std::string command;
   std::vector<std::string> arguments;
   std::map<std::string, std::string> environment;
-  double cpus = 0.1;          // cpu shares / quota; 0 = unlimited
-  std::uint64_t mem_mb = 32;  // memory limit; 0 = unlimited
-  std::string sandbox_dir;    // exists before launch; cwd, holds stdout and stderr
+  double cpus = 0.1;                   // cpu shares / quota; 0 = unlimited
+  std::uint64_t mem_mb = 32;           // memory limit; 0 = unlimited
+  std::string sandbox_dir;             // exists before launch; cwd, holds stdout and stderr
   std::vector<ContainerMount> mounts;  // in order, after the task's mounts are made private
   // Mount points detached in the task's namespace once `mounts` are made: the agent's volume
   // mount root, so that no task's copy of it keeps another task's volume (and its loop device)

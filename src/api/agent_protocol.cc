@@ -385,7 +385,7 @@ std::string commands_json(const std::vector<AgentCommand>& commands) {
       case AgentCommand::Kind::kRevokeVolume:
         list.push_back(
             {{"type", command.kind == AgentCommand::Kind::kUnmountVolume ? "UNMOUNT_VOLUME"
-                                                                          : "REVOKE_VOLUME"},
+                                                                         : "REVOKE_VOLUME"},
              {"volume", command.volume},
              {"epoch", command.epoch},
              {"kill_task_ids", command.kill_task_ids},

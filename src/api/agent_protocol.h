@@ -176,11 +176,11 @@ struct RegisterReply {
 struct AgentCommand {
   enum class Kind { kLaunch, kKill, kUnmountVolume, kRevokeVolume };
   Kind kind = Kind::kLaunch;
-  TaskSpec task;                        // kLaunch
-  std::string task_id;                  // kKill
-  std::int64_t grace_period_ms = 3000;  // kKill
-  std::string volume;                   // volume orders
-  std::uint64_t epoch = 0;              // volume orders
+  TaskSpec task;                           // kLaunch
+  std::string task_id;                     // kKill
+  std::int64_t grace_period_ms = 3000;     // kKill
+  std::string volume;                      // volume orders
+  std::uint64_t epoch = 0;                 // volume orders
   std::vector<std::string> kill_task_ids;  // volume orders
   std::string reason;                      // volume orders, for the agent's log
 

@@ -137,16 +137,12 @@ Status run_dev(const DevOptions& options, const std::string& argv0) {
   for (int i = 0; i < options.agents; ++i) {
     std::string address = "127.0.0." + std::to_string(i + 2);
     std::vector<std::string> args = {
-        "agent",
-        "--master=127.0.0.1:" + std::to_string(options.port),
+        "agent", "--master=127.0.0.1:" + std::to_string(options.port),
         "--work_dir=" + options.work_dir + "/agent-" + std::to_string(i + 1),
         // On a dev cluster every agent shares the machine, so one pool stands in for the
         // shared storage every node of a real cluster reaches.
-        "--volume_pool=" + options.work_dir + "/volume_pool",
-        "--ip=" + address,
-        "--hostname=" + address,
-        "--port=5051",
-        "--resources=" + agent_resources(i, options.agents),
+        "--volume_pool=" + options.work_dir + "/volume_pool", "--ip=" + address,
+        "--hostname=" + address, "--port=5051", "--resources=" + agent_resources(i, options.agents),
         "--cleanup_on_exit"};
     if (i < static_cast<int>(options.attributes.size())) {
       args.push_back("--attributes=" + options.attributes[static_cast<std::size_t>(i)]);

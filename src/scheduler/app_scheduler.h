@@ -183,7 +183,7 @@ class AppScheduler {
   Root root_;
   std::map<std::string, Deployment> deployments_;
   std::map<std::string, std::vector<WallTime>> versions_;  // newest first
-  std::vector<WallTime> root_versions_;                     // snapshots kept, newest first
+  std::vector<WallTime> root_versions_;                    // snapshots kept, newest first
   std::map<std::string, AppRuntime> runtime_;
   // Apps no longer declared whose tasks are still being stopped.
   std::map<std::string, Instant> stopping_;

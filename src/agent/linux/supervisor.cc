@@ -213,9 +213,8 @@ class Supervisor {
         0) {
       return what + std::strerror(errno);
     }
-    if (mount.read_only &&
-        ::mount(nullptr, mount.target.c_str(), nullptr, MS_BIND | MS_REC | MS_REMOUNT | MS_RDONLY,
-                nullptr) != 0) {
+    if (mount.read_only && ::mount(nullptr, mount.target.c_str(), nullptr,
+                                   MS_BIND | MS_REC | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
       return what + "remount read-only: " + std::strerror(errno);
     }
     return {};
