@@ -139,7 +139,10 @@ class Node:
     """An agent in its own pid and mount namespaces."""
 
     def __init__(self, master, work_dir, attributes="", resources="cpus:2;mem:1024;disk:1024;ports:[31000-31099]",
-                 extra_flags=()):
+                 extra_flags=(), hostname="127.0.0.1"):
+        # Any 127.0.0.0/8 address reaches loopback; distinct ones give hostname constraints
+        # distinct hosts (the master reaches an agent at its hostname).
+        self.hostname = hostname
         self.master = master
         self.extra_flags = list(extra_flags)
         self.work_dir = work_dir
@@ -172,7 +175,7 @@ class Node:
         self.agent = subprocess.Popen(
             ["nsenter", f"--target={self._init_pid()}", "--pid", "--mount", "--",
              BERTH, "agent", f"--master=127.0.0.1:{master.port}", f"--work_dir={self.work_dir}",
-             f"--port={self.port}", "--ip=127.0.0.1", "--hostname=127.0.0.1",
+             f"--port={self.port}", f"--ip={self.hostname}", f"--hostname={self.hostname}",
              f"--resources={self.resources}"] + ([f"--attributes={self.attributes}"] if self.attributes else [])
             + self.extra_flags,
             stdout=log, stderr=subprocess.STDOUT)
@@ -191,7 +194,7 @@ class Node:
 
     def agent_id(self):
         try:
-            status, state = http("GET", f"http://127.0.0.1:{self.port}/state", timeout=1)
+            status, state = http("GET", f"http://{self.hostname}:{self.port}/state", timeout=1)
         except OSError:
             return None
         return state["id"] if status == 200 and state.get("registered") else None

@@ -64,7 +64,7 @@ def marathon_cluster(work_dir):
     """A master and three nodes with distinct hostnames (127.0.0.2-4) and attributes
     (rack r1-r3; disk ssd on the first node, spinning on the others); `.api` speaks the
     Marathon v2 API."""
-    from marathon_helpers import Marathon, NamedNode
+    from marathon_helpers import Marathon
 
     class MarathonCluster:
         def __init__(self):
@@ -75,7 +75,7 @@ def marathon_cluster(work_dir):
     c = MarathonCluster()
     try:
         for i in range(3):
-            node = NamedNode(c.master, os.path.join(work_dir, f"node-{i + 1}"), hostname=f"127.0.0.{i + 2}",
+            node = Node(c.master, os.path.join(work_dir, f"node-{i + 1}"), hostname=f"127.0.0.{i + 2}",
                              attributes=f"rack:r{i + 1};disk:{'ssd' if i == 0 else 'spinning'}")
             c.nodes.append(node)
             node.start()

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from collections import namedtuple
 
-from cluster import BERTH, Node, http, wait_for
+from cluster import BERTH, http, wait_for
 
 Response = namedtuple("Response", "status headers body raw")
 
@@ -168,36 +168,6 @@ def sleeper(marker):
 
 
 # --- nodes with a hostname and attributes of their own ----------------------------------------
-
-class NamedNode(Node):
-    """A node whose agent listens on and advertises `hostname`, another loopback address, so
-    that hostname constraints see distinct hosts (the whole of 127.0.0.0/8 reaches the loopback
-    device; the master reaches an agent at its hostname)."""
-
-    def __init__(self, master, work_dir, hostname="127.0.0.1", **kwargs):
-        super().__init__(master, work_dir, **kwargs)
-        self.hostname = hostname
-
-    def start_agent(self, master=None, wait=True):
-        master = master or self.master
-        log = open(self.log_path, "a")
-        self.agent = subprocess.Popen(
-            ["nsenter", f"--target={self._init_pid()}", "--pid", "--mount", "--",
-             BERTH, "agent", f"--master=127.0.0.1:{master.port}", f"--work_dir={self.work_dir}",
-             f"--port={self.port}", f"--ip={self.hostname}", f"--hostname={self.hostname}",
-             f"--resources={self.resources}"] + ([f"--attributes={self.attributes}"] if self.attributes else []),
-            stdout=log, stderr=subprocess.STDOUT)
-        if wait:
-            wait_for(lambda: self.agent_id(), what="agent registration")
-        return self
-
-    def agent_id(self):
-        try:
-            status, state = http("GET", f"http://{self.hostname}:{self.port}/state", timeout=1)
-        except OSError:
-            return None
-        return state["id"] if status == 200 and state.get("registered") else None
-
 
 class EventStream:
     """GET /v2/events read on a thread; `events` collects every decoded data payload."""
