@@ -685,6 +685,21 @@ Result<std::vector<VolumeOrder>> VolumeController::release(const std::string& ta
   return orders;
 }
 
+// Both timeouts leave the volume DETACHING with the error on record, waiting until `deadline` for
+// the agent to confirm the unmount it is asked for.
+Status VolumeController::persist_timeout(const VolumeRecord& v, const std::string& message,
+                                         Instant deadline) {
+  VolumeRecord next = v;
+  next.state = VolumeState::kDetaching;
+  next.last_error = VolumeError{message, clock_.wall()};
+  next.updated_at = clock_.wall();
+  next.deadline = wall_at(deadline);
+  Batch batch;
+  batch.events.push_back(event(VolumeEventType::kError, next, message));
+  batch.updates.push_back({std::move(next), deadline});
+  return commit(std::move(batch));
+}
+
 void VolumeController::attach_overdue(Entry& entry) {
   ++stats_.timeouts;
   const VolumeRecord& v = entry.record;
@@ -700,16 +715,8 @@ void VolumeController::attach_overdue(Entry& entry) {
                           v.attachment->epoch,
                           std::vector<std::string>(v.claims.begin(), v.claims.end()),
                           message};
-  VolumeRecord next = v;
-  next.state = VolumeState::kDetaching;
-  next.last_error = VolumeError{message, clock_.wall()};
-  next.updated_at = clock_.wall();
   const Instant deadline = clock_.now() + config_.detach_timeout;
-  next.deadline = wall_at(deadline);
-  Batch batch;
-  batch.events.push_back(event(VolumeEventType::kError, next, message));
-  batch.updates.push_back({std::move(next), deadline});
-  if (auto s = commit(std::move(batch)); !s.ok()) {
+  if (auto s = persist_timeout(v, message, deadline); !s.ok()) {
     spdlog::error("volume {}: persist attach timeout: {}", v.name, s.error().message);
     arm(entry, clock_.now() + config_.retry_backoff_min);
     return;
@@ -731,15 +738,8 @@ void VolumeController::detach_overdue(Entry& entry) {
                           v.attachment->epoch,
                           {},
                           message};
-  VolumeRecord next = v;
-  next.last_error = VolumeError{message, clock_.wall()};
-  next.updated_at = clock_.wall();
   const Instant deadline = clock_.now() + config_.detach_timeout;
-  next.deadline = wall_at(deadline);
-  Batch batch;
-  batch.events.push_back(event(VolumeEventType::kError, next, message));
-  batch.updates.push_back({std::move(next), deadline});
-  if (auto s = commit(std::move(batch)); !s.ok()) {
+  if (auto s = persist_timeout(v, message, deadline); !s.ok()) {
     spdlog::error("volume {}: persist detach timeout: {}", v.name, s.error().message);
     arm(entry, deadline);
   }

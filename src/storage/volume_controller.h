@@ -189,6 +189,7 @@ class VolumeController {
   Status complete_fence(Entry& entry);
   void detach_overdue(Entry& entry);
   void attach_overdue(Entry& entry);
+  Status persist_timeout(const VolumeRecord& record, const std::string& message, Instant deadline);
   std::string refusal(const Entry& entry, const VolumeLaunchClaim& claim) const;
 
   WallTime wall_at(Instant at) const;

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from collections import namedtuple
 
-from cluster import BERTH, http, wait_for
+from cluster import http, wait_for
 
 Response = namedtuple("Response", "status headers body raw")
 
