@@ -27,6 +27,12 @@ def task_pids(node, task_id):
     return pids
 
 
+def running_task_pids(node, task_id):
+    """The task's pids once its command has exec'd: TASK_RUNNING is sent when the process is
+    forked, so its environment can lag the status by a moment."""
+    return wait_for(lambda: task_pids(node, task_id), timeout=5, what=f"{task_id}'s processes")
+
+
 def test_agent_restart_readopts_running_tasks_and_reports_ended_ones(cluster):
     node = cluster.node()
     master = cluster.master
@@ -35,8 +41,7 @@ def test_agent_restart_readopts_running_tasks_and_reports_ended_ones(cluster):
     master.wait_state(long_task["id"], "TASK_RUNNING")
     master.wait_state(short_task["id"], "TASK_RUNNING")
     agent_id = node.agent_id()
-    pids = task_pids(node, long_task["id"])
-    assert pids
+    pids = running_task_pids(node, long_task["id"])
 
     node.kill_agent()
     # The short task ends while no agent watches.
@@ -88,8 +93,7 @@ def test_node_kill_makes_its_tasks_unreachable(cluster):
     master = cluster.master
     task = master.launch(cmd="sleep 300", agent_id=doomed.agent_id())
     master.wait_state(task["id"], "TASK_RUNNING")
-    pids = task_pids(doomed, task["id"])
-    assert pids
+    pids = running_task_pids(doomed, task["id"])
 
     doomed.kill()
     wait_for(lambda: not any(pid_alive(p) for p in pids), what="node's processes to die")
