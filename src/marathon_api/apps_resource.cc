@@ -285,7 +285,8 @@ HttpResponse kill_app_tasks(ApiContext& context, const HttpRequest& request, con
   std::vector<std::string> ids;
   for (const TaskRecord* task : chosen) ids.push_back(task->id());
   std::string killed = tasks_array_json(chosen, app);
-  auto result = context.scheduler.kill_tasks(ids, scale, flag(request, "force", false));
+  auto result = context.scheduler.kill_tasks(ids, scale, flag(request, "force", false),
+                                             flag(request, "wipe", false));
   if (!result.ok()) return deploy_error(context, result.error(), {id});
   if (scale && *result) return deployment_result(200, **result);
   if (task_id) {
