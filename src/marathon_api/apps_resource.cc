@@ -94,7 +94,7 @@ Result<scheduler::Deployment> deploy_app(ApiContext& context, const AppDefinitio
   Root target = context.scheduler.root();
   target.apps.insert_or_assign(app.id, app);
   scheduler::ensure_groups(target);
-  BERTH_RETURN_IF_ERROR(validate_target(target));
+  BERTH_RETURN_IF_ERROR(validate_target(context, target));
   return context.scheduler.deploy(std::move(target), force);
 }
 
@@ -194,7 +194,7 @@ HttpResponse update_apps(ApiContext& context, const HttpRequest& request, bool p
     target.apps.insert_or_assign(change.app.id, change.app);
   }
   scheduler::ensure_groups(target);
-  if (auto valid = validate_target(target); !valid.ok()) {
+  if (auto valid = validate_target(context, target); !valid.ok()) {
     return error(valid.error());
   }
   auto deployment = context.scheduler.deploy(std::move(target), flag(request, "force", false));

@@ -120,3 +120,19 @@ def test_a_resident_app_keeps_its_data_on_its_agent(volume_cluster):
     c.api.ok("DELETE", "/v2/apps/kv")
     wait_for(lambda: c.api.get("/v2/volumes/kv.data.0").status == 404, timeout=30,
              what="the volume to be deleted with the app")
+
+
+def test_bad_volumes_are_refused_with_the_field_and_nothing_is_created(volume_cluster):
+    c = volume_cluster
+    app = external_app("/bad", "baddata")
+    app["container"]["volumes"][0]["external"]["options"]["dvdi/driver"] = "nosuch"
+    answer = c.api.call("POST", "/v2/apps", app)
+    assert answer.status == 422, answer.raw
+    paths = [d["path"] for d in answer.body["details"]]
+    assert '/container/volumes(0)/external/options("dvdi/driver")' in paths
+    app = external_app("/bad", "../../etc")
+    answer = c.api.call("POST", "/v2/apps", app)
+    assert answer.status == 422, answer.raw
+    assert [d["path"] for d in answer.body["details"]] == ["/container/volumes(0)/external/name"]
+    assert c.api.get("/v2/apps").body["apps"] == []
+    assert c.api.get("/v2/volumes").body["volumes"] == []
