@@ -135,7 +135,7 @@ Status MasterServer::start() {
 
   auto routes = std::make_shared<Routes>();
   HttpAgentChannel& channel = *channel_;
-  VolumeWiring& volume_wiring = *volume_wiring_;
+  VolumeWiring& volume_wiring = stack_->volume_wiring();
   const std::int64_t volume_lease_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(options_.volumes.lease).count();
   MasterIdentity identity{options_.hostname, options_.port, kVersion};

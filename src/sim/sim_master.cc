@@ -1,6 +1,7 @@
 // SimMaster: the master process's lifecycle and its three endpoints.
 #include "sim/sim_master.h"
 
+#include "master/volume_wiring.h"
 #include "sim/trace.h"
 
 namespace berth::sim {
@@ -58,7 +59,12 @@ void SimMaster::crash() {
 }
 
 Result<RegisterReply> SimMaster::register_agent(const RegisterAgent& message) {
-  return stack_->core().register_agent(message);
+  auto reply = stack_->core().register_agent(message);
+  if (reply.ok()) {
+    reply->volume_lease_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.volumes.lease).count();
+  }
+  return reply;
 }
 
 Result<std::vector<std::string>> SimMaster::update_status(
@@ -66,9 +72,12 @@ Result<std::vector<std::string>> SimMaster::update_status(
   return stack_->core().update_status(ref, updates);
 }
 
-void SimMaster::poll(const SessionRef& ref, PollReply reply) {
+void SimMaster::poll(const SessionRef& ref, const std::vector<MountedVolume>& mounts,
+                     PollReply reply) {
   auto alive = stack_->core().heartbeat(ref);
   if (!alive.ok()) return reply(alive.error());
+  // As the live master's poll route: the current session's mounts reach the controller.
+  stack_->volume_wiring().agent_polled(ref.agent_id, mounts);
   channel_->poll(ref.agent_id, ref.session, std::move(reply));
 }
 

@@ -32,7 +32,8 @@ class SimMaster final : public SimMasterEndpoint {
   Result<RegisterReply> register_agent(const RegisterAgent& message) override;
   Result<std::vector<std::string>> update_status(const SessionRef& ref,
                                                  const std::vector<StatusUpdate>& updates) override;
-  void poll(const SessionRef& ref, PollReply reply) override;
+  void poll(const SessionRef& ref, const std::vector<MountedVolume>& mounts,
+            PollReply reply) override;
 
   // Called with every acknowledged deployment, task change and volume event, for the trace.
   std::function<void()> on_started;

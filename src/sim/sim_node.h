@@ -48,6 +48,10 @@ class SimContainerizer final : public Containerizer {
   void recover(const std::vector<std::string>& task_ids) override { machine_.recover(task_ids); }
   void destroy(const std::string& task_id) override { machine_.destroy(task_id); }
   std::vector<std::string> running() const override { return machine_.running(); }
+  // Recorded only: the simulated supervisors do not watch the deadline yet (docs/simulator.md).
+  Status publish_volume_lease(Instant deadline) override {
+    return machine_.publish_volume_lease(deadline);
+  }
 
  private:
   Clock& clock_;

@@ -136,8 +136,10 @@ void SimMasterLink::send_status(const SessionRef& ref, const std::vector<StatusU
 void SimMasterLink::start_polling(const SessionRef& ref,
                                   std::function<void(std::vector<AgentCommand>)> on_commands,
                                   std::function<void(const Error&)> on_lost,
-                                  std::function<void(Instant sent)> on_answered) {
+                                  std::function<void(Instant sent)> on_answered,
+                                  std::function<std::vector<MountedVolume>()> mounts) {
   ref_ = ref;
+  mounts_ = std::move(mounts);
   on_commands_ = std::move(on_commands);
   on_lost_ = std::move(on_lost);
   on_answered_ = std::move(on_answered);
@@ -157,11 +159,12 @@ void SimMasterLink::poll_once() {
   // Taken before the request leaves, on the agent's clock: the lease runs from here.
   const Instant sent = clock_.now();
   const SessionRef ref = ref_;
+  std::vector<MountedVolume> mounts = mounts_ ? mounts_() : std::vector<MountedVolume>{};
   using Commands = std::vector<AgentCommand>;
   call<Commands>(
       timeouts_.poll,
-      [ref](SimMasterEndpoint& master, std::function<void(Result<Commands>)> reply) {
-        master.poll(ref, std::move(reply));
+      [ref, mounts](SimMasterEndpoint& master, std::function<void(Result<Commands>)> reply) {
+        master.poll(ref, mounts, std::move(reply));
       },
       [this, generation, sent](Result<Commands> answer) {
         on_poll_answer(generation, sent, std::move(answer));

@@ -33,8 +33,10 @@ class SimMasterEndpoint {
   virtual Result<RegisterReply> register_agent(const RegisterAgent& message) = 0;
   virtual Result<std::vector<std::string>> update_status(
       const SessionRef& ref, const std::vector<StatusUpdate>& updates) = 0;
-  // Answers now (kNotFound: register again) or holds the poll in the channel.
-  virtual void poll(const SessionRef& ref, PollReply reply) = 0;
+  // Answers now (kNotFound: register again) or holds the poll in the channel. `mounts` is what
+  // the agent had mounted when it sent the poll.
+  virtual void poll(const SessionRef& ref, const std::vector<MountedVolume>& mounts,
+                    PollReply reply) = 0;
 };
 
 class SimAgentChannel final : public AgentChannel {
@@ -84,7 +86,8 @@ class SimMasterLink final : public MasterLink {
   void start_polling(const SessionRef& ref,
                      std::function<void(std::vector<AgentCommand>)> on_commands,
                      std::function<void(const Error&)> on_lost,
-                     std::function<void(Instant sent)> on_answered) override;
+                     std::function<void(Instant sent)> on_answered,
+                     std::function<std::vector<MountedVolume>()> mounts) override;
   void stop_polling() override;
 
   // Acknowledged status updates, as the agent received them (for the invariants).
@@ -117,6 +120,7 @@ class SimMasterLink final : public MasterLink {
   std::function<void(std::vector<AgentCommand>)> on_commands_;
   std::function<void(const Error&)> on_lost_;
   std::function<void(Instant)> on_answered_;
+  std::function<std::vector<MountedVolume>()> mounts_;
 };
 
 }  // namespace berth::sim
