@@ -46,7 +46,6 @@ void Faults::inject() {
     case 0: {
       SimNode& node = any_node();
       if (!node.agent_up()) return;
-      if (!crash_external_ && node.runs_external_volume_task()) return;
       const Duration down = between(milliseconds(100), seconds(15));
       trace_.add("FAULT agent on " + node.name() + " crashes for " + seconds_text(down));
       node.crash_agent();

@@ -33,8 +33,6 @@ class Faults {
         crash_master_(std::move(crash_master)),
         start_master_(std::move(start_master)) {}
 
-  // See SimOptions::crash_agents_with_external_volumes.
-  void set_crash_agents_with_external_volumes(bool crash) { crash_external_ = crash; }
   // Injects faults at drawn intervals until `until`.
   void start(Instant until);
   // Partitions heal, chaos ends, every node is powered and runs its agent. The master's restart
@@ -59,7 +57,6 @@ class Faults {
   std::function<void()> start_master_;
   Instant until_{};
   bool healed_ = false;
-  bool crash_external_ = false;
   std::uint64_t count_ = 0;
 };
 

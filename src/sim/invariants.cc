@@ -1,6 +1,7 @@
 // The invariants' checks. Each reads the master's view and the machines' and says what is wrong.
 #include "sim/invariants.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -19,6 +20,25 @@ std::string volume_of_mount(const std::string& source, const std::string& node) 
   const auto end = source.find('/', root.size());
   return source.substr(root.size(),
                        end == std::string::npos ? std::string::npos : end - root.size());
+}
+
+// "/sim/node-1/volume_mounts/pg3/tasks/t" -> "t"; empty when it is no task's mount.
+std::string task_of_mount(const std::string& target) {
+  const std::string marker = "/tasks/";
+  const auto at = target.rfind(marker);
+  return at == std::string::npos ? std::string() : target.substr(at + marker.size());
+}
+
+// Whether `task_id` may still write on `node`: its container runs, or its agent is starting
+// it. A bind mount left behind by a task that has ended (its unmount failed, or waits for the
+// next agent) gives no one a way to write.
+bool task_alive(const SimNode& node, const std::string& task_id) {
+  const auto running = node.containers().running();
+  if (std::find(running.begin(), running.end(), task_id) != running.end()) return true;
+  const AgentCore* agent = node.agent();
+  if (agent == nullptr) return false;
+  auto task = agent->tasks().find(task_id);
+  return task != agent->tasks().end() && !is_terminal(task->second.state);
 }
 
 std::string staging_of(const std::string& node, const std::string& volume) {
@@ -97,11 +117,13 @@ std::string check_volumes(const std::vector<std::unique_ptr<SimNode>>& nodes,
                " still runs on external volume " + volume;
       }
     }
-    const AgentCore* agent = node->agent();
-    if (agent == nullptr || agent->lease_expired()) continue;
+    // The lease the node enforces is the last one published to its supervisors: a restarted
+    // agent counts a lease from its own start, but has been granted nothing yet.
+    if (!node->holds_lease()) continue;
     for (const auto& [target, published] : node->external_driver().published) {
       std::string volume = volume_of_mount(target, node->name());
-      if (pool.contains(volume)) leased[volume].insert(node->name());
+      if (!pool.contains(volume) || !task_alive(*node, task_of_mount(target))) continue;
+      leased[volume].insert(node->name());
     }
   }
   for (const auto& [volume, where] : writers) {

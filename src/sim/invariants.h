@@ -5,7 +5,8 @@
 //   resources        no agent's used resources are negative or above its total, and they are
 //                    the sum of its live tasks'
 //   single writer    no single-writer external volume has running containers on two nodes, nor
-//                    staged on two nodes whose agents both hold an unexpired lease
+//                    bind-mounted for live tasks on two nodes that both hold an unexpired
+//                    lease (the last one published to the node's supervisors)
 //   stale epoch      no running container uses a volume at an epoch older than one the storage
 //                    has already accepted from another node
 //   fenced           an agent that has fenced runs no task on an external volume

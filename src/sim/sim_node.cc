@@ -5,8 +5,9 @@
 
 namespace berth::sim {
 
-SimContainerizer::SimContainerizer(Clock& clock, FakeContainerizer& machine)
-    : clock_(clock), machine_(machine) {
+SimContainerizer::SimContainerizer(Clock& clock, FakeContainerizer& machine,
+                                   SimLeaseWatch& supervisors)
+    : clock_(clock), machine_(machine), supervisors_(supervisors) {
   std::weak_ptr<bool> alive = alive_;
   FakeContainerizer* box = &machine_;
   machine_.set_exit_callback([this, alive, box](ContainerExit exit) {
@@ -26,6 +27,18 @@ SimContainerizer::~SimContainerizer() {
       [box](ContainerExit exit) { box->ended_while_away[exit.task_id] = exit; });
 }
 
+Status SimContainerizer::launch(const ContainerSpec& spec) {
+  BERTH_RETURN_IF_ERROR(machine_.launch(spec));
+  supervisors_.launched(spec);
+  return {};
+}
+
+Status SimContainerizer::publish_volume_lease(Instant deadline) {
+  BERTH_RETURN_IF_ERROR(machine_.publish_volume_lease(deadline));
+  supervisors_.publish(deadline);
+  return {};
+}
+
 SimNode::SimNode(NodeSpec spec, Clock& clock, Random& random, SimNetwork& network,
                  SimMasterEndpoint& master, const VolumeChaos& chaos,
                  std::map<std::string, std::uint64_t>& pool, Trace& trace)
@@ -36,6 +49,8 @@ SimNode::SimNode(NodeSpec spec, Clock& clock, Random& random, SimNetwork& networ
       master_(master),
       chaos_(chaos),
       trace_(trace) {
+  clock_ = std::make_unique<DriftClock>(base_clock_, spec_.clock_rate);
+  supervisors_ = std::make_unique<SimLeaseWatch>(*clock_, containers_, trace_, spec_.hostname);
   containers_.exit_on_sigterm = true;
   external_.share_pool(&pool);
   // Storage fails now and then: every driver call may, with the chaos' probability.
@@ -57,13 +72,12 @@ SimNode::~SimNode() { crash_agent(); }
 
 void SimNode::start_agent() {
   if (agent_ || !powered_) return;
-  clock_ = std::make_unique<DriftClock>(base_clock_, spec_.clock_rate);
   agent_random_ = std::make_unique<Random>(random_.next());
   link_ = std::make_unique<SimMasterLink>(name(), *clock_, network_, master_);
   link_->on_acked = [this](const std::vector<std::string>& acks) {
     if (on_acked) on_acked(name(), acks);
   };
-  containerizer_ = std::make_unique<SimContainerizer>(*clock_, containers_);
+  containerizer_ = std::make_unique<SimContainerizer>(*clock_, containers_, *supervisors_);
   volumes_ = std::make_unique<SimVolumeService>(
       *clock_, random_, chaos_,
       NodeVolumeManagerOptions{"/sim/" + name() + "/volume_mounts",
@@ -90,7 +104,6 @@ void SimNode::crash_agent() {
   containerizer_.reset();
   link_.reset();
   agent_random_.reset();
-  clock_.reset();
 }
 
 void SimNode::power_off() {
@@ -98,6 +111,7 @@ void SimNode::power_off() {
   powered_ = false;
   containers_.wipe();
   containers_.ended_while_away.clear();
+  supervisors_->reset();
   external_.reboot();
   local_.reboot();
 }
@@ -106,18 +120,16 @@ void SimNode::power_on() {
   if (powered_) return;
   powered_ = true;
   ++boots_;
+  // A new boot: the supervisors are gone with their watch, and the monotonic clock starts over.
+  supervisors_.reset();
+  clock_ = std::make_unique<DriftClock>(base_clock_, spec_.clock_rate);
+  supervisors_ = std::make_unique<SimLeaseWatch>(*clock_, containers_, trace_, spec_.hostname);
   start_agent();
 }
 
-bool SimNode::runs_external_volume_task() const {
-  if (!agent_) return false;
-  for (const auto& [id, task] : agent_->tasks()) {
-    if (is_terminal(task.state)) continue;
-    for (const auto& volume : task.spec.volumes) {
-      if (volume.volume.external) return true;
-    }
-  }
-  return false;
+bool SimNode::holds_lease() const {
+  const auto deadline = supervisors_->deadline();
+  return powered_ && deadline && clock_->now() < *deadline;
 }
 
 void SimNode::exit_task(const std::string& task_id, int code) {

@@ -3,10 +3,11 @@
 // leaves tasks running and volumes mounted for the next agent to re-adopt, as on a real node; a
 // power loss takes containers and mounts with it and comes back with a new boot id.
 //
-//   machine: MemoryAgentDisk, FakeContainerizer, FakeNodeDriver x2 (blockpool: the shared pool;
-//            local), MemoryVolumeCheckpointStore
-//   process: DriftClock --> AgentCore (real) + SimContainerizer + SimVolumeService
-//            (NodeVolumeManager, real) + SimMasterLink
+//   machine: DriftClock (its monotonic clock, restarted at each boot), MemoryAgentDisk,
+//            FakeContainerizer + SimLeaseWatch (the supervisors), FakeNodeDriver x2 (blockpool:
+//            the shared pool; local), MemoryVolumeCheckpointStore
+//   process: AgentCore (real) + SimContainerizer + SimVolumeService (NodeVolumeManager, real)
+//            + SimMasterLink, all on the machine's clock
 #pragma once
 
 #include <map>
@@ -17,6 +18,7 @@
 #include "agent/agent_disk.h"
 #include "agent/fake_containerizer.h"
 #include "sim/drift_clock.h"
+#include "sim/sim_lease_watch.h"
 #include "sim/sim_transport.h"
 #include "sim/sim_volume_service.h"
 #include "storage/node/fake_node_driver.h"
@@ -36,26 +38,25 @@ struct NodeSpec {
 
 // The agent core's Containerizer on the simulated machine: exits reach the core on a later turn
 // of the loop, as the live containerizer's do; exits while no agent runs wait for the next
-// agent's recover(), as the live supervisor's recorded exit statuses do.
+// agent's recover(), as the live supervisor's recorded exit statuses do. Published lease
+// deadlines reach the machine's supervisors (SimLeaseWatch), which outlive this object.
 class SimContainerizer final : public Containerizer {
  public:
-  SimContainerizer(Clock& clock, FakeContainerizer& machine);
+  SimContainerizer(Clock& clock, FakeContainerizer& machine, SimLeaseWatch& supervisors);
   ~SimContainerizer() override;
 
   void set_exit_callback(ExitCallback callback) override { callback_ = std::move(callback); }
-  Status launch(const ContainerSpec& spec) override { return machine_.launch(spec); }
+  Status launch(const ContainerSpec& spec) override;
   void signal(const std::string& task_id, int signal) override { machine_.signal(task_id, signal); }
   void recover(const std::vector<std::string>& task_ids) override { machine_.recover(task_ids); }
   void destroy(const std::string& task_id) override { machine_.destroy(task_id); }
   std::vector<std::string> running() const override { return machine_.running(); }
-  // Recorded only: the simulated supervisors do not watch the deadline yet (docs/simulator.md).
-  Status publish_volume_lease(Instant deadline) override {
-    return machine_.publish_volume_lease(deadline);
-  }
+  Status publish_volume_lease(Instant deadline) override;
 
  private:
   Clock& clock_;
   FakeContainerizer& machine_;
+  SimLeaseWatch& supervisors_;
   ExitCallback callback_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
@@ -83,15 +84,16 @@ class SimNode {
   bool powered() const { return powered_; }
   AgentCore* agent() { return agent_.get(); }
   const AgentCore* agent() const { return agent_.get(); }
-  const DriftClock* agent_clock() const { return clock_.get(); }
+  // The machine's clock, which its agents and supervisors share.
+  const DriftClock& clock() const { return *clock_; }
   FakeContainerizer& containers() { return containers_; }
   const FakeContainerizer& containers() const { return containers_; }
   const FakeNodeDriver& external_driver() const { return external_; }
   // Status update acknowledgements this node's agents received, task id -> acked uuids.
   std::function<void(const std::string& node, const std::vector<std::string>& acks)> on_acked;
 
-  // Whether the agent runs a live task on an external volume.
-  bool runs_external_volume_task() const;
+  // Whether the last lease deadline published on this boot has not passed yet.
+  bool holds_lease() const;
   // Ends a running container as if its command exited with `code` (a task failure).
   void exit_task(const std::string& task_id, int code);
 
@@ -107,14 +109,15 @@ class SimNode {
   // The machine.
   bool powered_ = true;
   int boots_ = 1;
+  std::unique_ptr<DriftClock> clock_;  // CLOCK_MONOTONIC of this boot
   MemoryAgentDisk disk_;
   FakeContainerizer containers_;
+  std::unique_ptr<SimLeaseWatch> supervisors_;
   FakeNodeDriver external_{"blockpool"};
   FakeNodeDriver local_{"local"};
   MemoryVolumeCheckpointStore volume_store_;
 
   // The agent process; in destruction order.
-  std::unique_ptr<DriftClock> clock_;
   std::unique_ptr<Random> agent_random_;
   std::unique_ptr<SimMasterLink> link_;
   std::unique_ptr<SimContainerizer> containerizer_;

@@ -94,7 +94,6 @@ class World {
     faults_ = std::make_unique<Faults>(
         clock_, random_, trace_, network_, volume_chaos_, nodes_, [this] { crash_master(); },
         [this] { start_master(); });
-    faults_->set_crash_agents_with_external_volumes(options.crash_agents_with_external_volumes);
   }
 
   ~World() {

@@ -29,10 +29,6 @@ struct SimOptions {
   bool faults = true;
   // Empty: the master's store is in memory. Else a SQLite file, created afresh.
   std::string sqlite_path;
-  // Crash agents whose node runs a task on an external volume. Off by default: it trips a known
-  // bug (docs/simulator.md, "Bugs found"): while the agent process is down nothing enforces its
-  // volume lease, so such tasks outlive the master's fence.
-  bool crash_agents_with_external_volumes = false;
   // Every trace line also goes to stderr.
   bool echo_trace = false;
 };
