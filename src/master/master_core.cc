@@ -83,6 +83,14 @@ Status MasterCore::recover() {
   std::sort(completed.begin(), completed.end(),
             [](const TaskRecord& a, const TaskRecord& b) { return a.updated_at < b.updated_at; });
   for (auto& task : completed) apply_task(std::move(task));
+  for (const auto& [task_id, task] : tasks_) {
+    if (is_terminal(task.state)) continue;
+    if (task.kill_requested) {
+      expect_kill_confirmation(task_id);
+    } else if (task.state == TaskState::kStaging && task.last_update_seq == 0) {
+      expect_launch_confirmation(task_id);
+    }
+  }
 
   recovered_ = true;
   spdlog::info("master {} recovered {} agents and {} tasks", master_id_, agents_.size(),
@@ -242,6 +250,7 @@ void MasterCore::reconcile(const AgentRecord& agent, const std::vector<TaskRepor
     }
     if (task.kill_requested) {
       commands.push_back(AgentCommand::kill(task_id, task.spec.kill_grace_period_ms));
+      expect_kill_confirmation(task_id);
     }
   }
   for (const auto& report : reported) {
@@ -388,6 +397,7 @@ Result<TaskRecord> MasterCore::launch(const LaunchRequest& request) {
   auto status = commit(std::move(change));
   if (!status.ok()) return status.error().context("launch " + task.id());
   channel_.send(agent.id, agent.session, AgentCommand::launch(task.spec));
+  expect_launch_confirmation(task.id());
   return task;
 }
 
@@ -409,6 +419,7 @@ Status MasterCore::kill(const std::string& task_id) {
     channel_.send(agent->id, agent->session,
                   AgentCommand::kill(task_id, current.spec.kill_grace_period_ms));
   }
+  expect_kill_confirmation(task_id);
   return {};
 }
 
@@ -435,7 +446,55 @@ void MasterCore::check_heartbeats() {
     auto status = mark_unreachable(*agents_.find(id), why);
     if (!status.ok()) spdlog::error("mark agent {} unreachable: {}", id, status.error().message);
   }
+  follow_up_commands();
   heartbeat_timer_ = clock_.schedule(config_.heartbeat_interval, [this] { check_heartbeats(); });
+}
+
+void MasterCore::expect_launch_confirmation(const std::string& task_id) {
+  launches_to_confirm_.push_back({clock_.now() + config_.launch_confirm_timeout, task_id});
+}
+
+void MasterCore::expect_kill_confirmation(const std::string& task_id) {
+  if (!kills_queued_.insert(task_id).second) return;
+  kills_to_confirm_.push_back({clock_.now() + config_.kill_retry, task_id});
+}
+
+void MasterCore::follow_up_commands() {
+  const Instant now = clock_.now();
+  while (!launches_to_confirm_.empty() && launches_to_confirm_.front().due <= now) {
+    const std::string id = std::move(launches_to_confirm_.front().task_id);
+    launches_to_confirm_.pop_front();
+    const TaskRecord* task = find_task(id);
+    // Any update (even a failure) confirms that the launch arrived.
+    if (task == nullptr || task->state != TaskState::kStaging || task->last_update_seq != 0 ||
+        task->kill_requested) {
+      continue;
+    }
+    const AgentRecord* agent = agents_.find(task->agent_id);
+    if (agent == nullptr || agent->status != AgentRecord::Status::kActive) {
+      // Not registered again since a restart: its registration will report the task or not.
+      expect_launch_confirmation(id);
+      continue;
+    }
+    spdlog::warn("task {}: agent {} has not confirmed its launch within {}; killing it", id,
+                 task->agent_id, seconds_text(config_.launch_confirm_timeout));
+    auto killed = kill(id);
+    if (!killed.ok()) spdlog::error("kill task {}: {}", id, killed.error().message);
+  }
+  while (!kills_to_confirm_.empty() && kills_to_confirm_.front().due <= now) {
+    const std::string id = std::move(kills_to_confirm_.front().task_id);
+    kills_to_confirm_.pop_front();
+    kills_queued_.erase(id);
+    const TaskRecord* task = find_task(id);
+    if (task == nullptr || is_terminal(task->state) || !task->kill_requested) continue;
+    const AgentRecord* agent = agents_.find(task->agent_id);
+    if (agent != nullptr && agent->status == AgentRecord::Status::kActive) {
+      // Idempotent at the agent: a kill under way goes on, an unknown task is reported killed.
+      channel_.send(agent->id, agent->session,
+                    AgentCommand::kill(id, task->spec.kill_grace_period_ms));
+    }
+    expect_kill_confirmation(id);
+  }
 }
 
 Status MasterCore::mark_unreachable(AgentRecord& agent, const std::string& why) {

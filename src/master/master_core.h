@@ -35,6 +35,13 @@ struct MasterConfig {
   Duration agent_reregister_timeout = std::chrono::seconds(10);
   // How long the master holds an agent's poll open when it has no command for it.
   Duration poll_timeout = std::chrono::seconds(1);
+  // A launch that no status update has confirmed this long after it was sent is taken as lost
+  // (a poll answer that never reached the agent takes its commands with it, and the session
+  // goes on) and the task is killed, so that its scheduler replaces it. The agent reports
+  // TASK_STARTING as soon as it receives a launch. Marathon's task_launch_confirm_timeout.
+  Duration launch_confirm_timeout = std::chrono::seconds(30);
+  // A kill that no terminal update has confirmed is sent again this often, for the same reason.
+  Duration kill_retry = std::chrono::seconds(10);
   // Completed tasks kept (in memory and in the store) for operators to inspect.
   std::size_t max_completed_tasks = 1000;
 };
@@ -130,6 +137,10 @@ class MasterCore {
   void apply_task(TaskRecord task);
 
   void check_heartbeats();
+  // Commands whose effect has not been seen by now: lost launches are killed, kills resent.
+  void follow_up_commands();
+  void expect_launch_confirmation(const std::string& task_id);
+  void expect_kill_confirmation(const std::string& task_id);
   Status mark_unreachable(AgentRecord& agent, const std::string& why);
   void reconcile(const AgentRecord& agent, const std::vector<TaskReport>& reported, Change& change,
                  std::vector<AgentCommand>& commands);
@@ -152,6 +163,15 @@ class MasterCore {
   std::string master_id_;
   WallTime start_time_;
   TimerId heartbeat_timer_ = 0;
+  // Commands awaiting their effect, each queue in due order (one timeout per queue). Memory only:
+  // after a restart, recover() queues them again and re-registration reconciles.
+  struct FollowUp {
+    Instant due;
+    std::string task_id;
+  };
+  std::deque<FollowUp> launches_to_confirm_;
+  std::deque<FollowUp> kills_to_confirm_;
+  std::set<std::string> kills_queued_;  // the task ids in kills_to_confirm_
   bool recovered_ = false;
   std::vector<std::function<void(const TaskRecord&)>> task_listeners_;
   std::vector<AgentListener*> agent_listeners_;

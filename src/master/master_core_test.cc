@@ -384,5 +384,51 @@ TEST(MasterCoreConfigTest, PollsAreNeverHeldLongerThanAHeartbeat) {
   EXPECT_EQ(core.config().poll_timeout, std::chrono::milliseconds(200));
 }
 
+// Seed 34 of the simulator: the poll answer carrying a launch was lost on the network while the
+// agent's session went on, and the task stayed TASK_STAGING for ever, holding its deployment.
+TEST_F(MasterCoreTest, LaunchLostWithAPollAnswerIsKilledAfterTheConfirmTimeout) {
+  RegisterReply reply = register_agent("node-1");
+  TaskRecord lost = launch();
+  TaskRecord confirmed = launch();
+  SessionRef ref{reply.agent_id, reply.session};
+  ASSERT_TRUE(core_->update_status(ref, {update(confirmed.id(), TaskState::kStarting, 1)}).ok());
+  channel_.sent.clear();
+  for (int i = 0; i < 29; ++i) {
+    ASSERT_TRUE(core_->heartbeat(ref).ok());
+    clock_.advance(seconds(1));
+  }
+  EXPECT_TRUE(channel_.sent.empty());
+  ASSERT_TRUE(core_->heartbeat(ref).ok());
+  clock_.advance(seconds(2));
+  ASSERT_EQ(channel_.sent.size(), 1u);
+  EXPECT_EQ(channel_.sent[0].command.kind, AgentCommand::Kind::kKill);
+  EXPECT_EQ(channel_.sent[0].command.task_id, lost.id());
+  EXPECT_TRUE(core_->find_task(lost.id())->kill_requested);
+  EXPECT_FALSE(core_->find_task(confirmed.id())->kill_requested);
+}
+
+TEST_F(MasterCoreTest, KillIsSentAgainUntilATerminalUpdateConfirmsIt) {
+  RegisterReply reply = register_agent("node-1");
+  TaskRecord task = launch();
+  SessionRef ref{reply.agent_id, reply.session};
+  ASSERT_TRUE(core_->update_status(ref, {update(task.id(), TaskState::kRunning, 1)}).ok());
+  ASSERT_TRUE(core_->kill(task.id()).ok());
+  ASSERT_TRUE(core_->kill(task.id()).ok());  // a second request adds no second follow-up
+  channel_.sent.clear();
+  for (int i = 0; i < 21; ++i) {
+    ASSERT_TRUE(core_->heartbeat(ref).ok());
+    clock_.advance(seconds(1));
+  }
+  ASSERT_EQ(channel_.sent.size(), 2u);  // at 10 s and at 20 s
+  EXPECT_EQ(channel_.sent[1].command.kind, AgentCommand::Kind::kKill);
+  ASSERT_TRUE(core_->update_status(ref, {update(task.id(), TaskState::kKilled, 2)}).ok());
+  channel_.sent.clear();
+  for (int i = 0; i < 21; ++i) {
+    ASSERT_TRUE(core_->heartbeat(ref).ok());
+    clock_.advance(seconds(1));
+  }
+  EXPECT_TRUE(channel_.sent.empty());
+}
+
 }  // namespace
 }  // namespace berth
