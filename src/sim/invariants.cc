@@ -184,7 +184,27 @@ std::string check_converged(MasterStack& master,
   auto& scheduler = master.scheduler();
   auto& core = master.core();
   if (!scheduler.deployments().empty()) {
-    return "deployment " + scheduler.deployments().begin()->first + " has not ended";
+    // Enough to see what it waits for without replaying: its step, and each app's tasks.
+    const auto& [id, deployment] = *scheduler.deployments().begin();
+    std::string detail = "deployment " + id + " has not ended: step " +
+                         std::to_string(deployment.current_step + 1) + " of " +
+                         std::to_string(deployment.plan.steps.size());
+    for (const auto& app_id : deployment.plan.affected_apps) {
+      detail += "; " + app_id;
+      if (auto target = deployment.target.find(app_id); target != deployment.target.end()) {
+        detail += " wants " + std::to_string(target->second.instances) + " of version " +
+                  std::to_string(target->second.version.time_since_epoch().count());
+      }
+      for (const TaskRecord* task : core.live_tasks_of(app_id)) {
+        detail += ", " + task->id() + " " + std::string(to_string(task->state)) + " v" +
+                  task->spec.app_version + (task->kill_requested ? " (kill requested)" : "");
+      }
+      for (const auto& entry : scheduler.queue()) {
+        if (entry.app_id == app_id)
+          detail += ", queued " + std::to_string(entry.count) + ": " + entry.message;
+      }
+    }
+    return detail;
   }
   for (const auto& [id, app] : scheduler.root().apps) {
     std::int64_t running = 0;
