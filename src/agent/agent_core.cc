@@ -757,7 +757,14 @@ void AgentCore::check_lease() {
     lease_timer_ = clock_.schedule(deadline - now, [this] { check_lease(); });
     return;
   }
-  if (!fenced_ && !fencing_) begin_fence();
+  if (!fenced_ && !fencing_) {
+    begin_fence();
+  } else if (fencing_) {
+    // A fence still waiting for its tasks' releases may have seen the lease renewed and a task
+    // on an external volume launched, and the lease run out again: that task must stop as well,
+    // or the fence waits for it for ever while it writes past the lease (simulator seed 157).
+    stop_external_tasks();
+  }
   // Expired: look again soon, to retry a failed fence or to re-arm once renewed.
   lease_timer_ = clock_.schedule(config_.volume_retry, [this] { check_lease(); });
 }
@@ -781,16 +788,25 @@ void AgentCore::begin_fence() {
       "FENCING: volume lease expired: no poll answered by the master for {} ms (lease {} ms); "
       "killing {} task(s) using external volumes [{}], then unmounting every external volume",
       millis(clock_.now() - lease_base_), millis(volume_lease_), victims.size(), names);
+  stop_external_tasks();
+  maybe_finish_fence();
+}
+
+void AgentCore::stop_external_tasks() {
+  std::vector<std::string> victims;
+  for (const auto& [id, task] : tasks_) {
+    if (!is_terminal(task.state) && uses_external_volume(task.spec)) victims.push_back(id);
+  }
   for (const auto& id : victims) {
     Task& task = tasks_.at(id);
     if (task.kill_requested) {
       // A graceful kill may be under way: the lease is the deadline, not its grace period.
+      // Once more is harmless: a containerizer ignores signals to ended tasks.
       containerizer_.signal(id, SIGKILL);
     } else {
       kill(id, 0);
     }
   }
-  maybe_finish_fence();
 }
 
 void AgentCore::maybe_finish_fence() {

@@ -166,6 +166,8 @@ class AgentCore {
   void publish_lease();
   void check_lease();
   void begin_fence();
+  // SIGKILLs every live task that uses an external volume.
+  void stop_external_tasks();
   // Fences once no task that uses an external volume is left.
   void maybe_finish_fence();
   void apply_volume_order(const AgentCommand& order);

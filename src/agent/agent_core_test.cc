@@ -691,6 +691,33 @@ TEST_F(AgentVolumesTest, ALeaseRenewedInTimeFencesNothing) {
   EXPECT_FALSE(volumes_.called("fence"));
 }
 
+// Simulator seed 157: the lease ran out and a fence began; the master answered while the killed
+// task's release was still under way, and a new task on an external volume was launched. The
+// fence then waited for that task to end, and kept any later expiry from fencing: the task ran
+// on past its lease while the master gave its volume to another node.
+TEST_F(AgentVolumesTest, ATaskLaunchedDuringAFenceStopsWhenTheRenewedLeaseRunsOut) {
+  start_registered_with_volumes();
+  // The lease runs out while db's volume is still being published: killed, db ends only once
+  // the publish returns, and the fence waits for it.
+  link_->on_commands({AgentCommand::launch(spec_with("db", {volume("pgdata")}))});
+  clock_.advance(config_.volume_lease);
+  ASSERT_TRUE(core_->tasks().at("db").kill_requested);
+
+  link_->on_answered(clock_.now());
+  link_->on_commands({AgentCommand::launch(spec_with("db2", {volume("pgdata", "blockpool", 2)}))});
+  volumes_.answer_all();  // db's publish (it ends), db2's publish, db's release
+  ASSERT_EQ(state_of("db"), TaskState::kKilled);
+  ASSERT_EQ(state_of("db2"), TaskState::kRunning);
+  EXPECT_FALSE(volumes_.called("fence"));
+
+  clock_.advance(config_.volume_lease + config_.volume_retry);
+  EXPECT_EQ(state_of("db2"), TaskState::kKilled);
+  volumes_.answer_all();  // db2's release, then the fence
+  EXPECT_TRUE(volumes_.called("fence"));
+  volumes_.answer_all();
+  EXPECT_TRUE(core_->fenced());
+}
+
 TEST_F(AgentVolumesTest, TheLeaseRunsOutEvenIfTheMasterWasNeverReached) {
   start_agent_with_volumes();  // registration never answered
   clock_.advance(config_.volume_lease);
