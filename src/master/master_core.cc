@@ -261,7 +261,13 @@ void MasterCore::reconcile(const AgentRecord& agent, const std::vector<TaskRepor
       spdlog::warn("agent {} runs task {} that the master does not know; killing it", agent.id,
                    report.task_id);
       commands.push_back(AgentCommand::kill(report.task_id, 0));
+      orphans_[report.task_id] = {agent.id, clock_.now() + config_.kill_retry};
     }
+  }
+  // Orphans it no longer reports are gone.
+  for (auto it = orphans_.begin(); it != orphans_.end();) {
+    const bool still_runs = by_id.contains(it->first) && !is_terminal(by_id.at(it->first));
+    it = it->second.agent_id == agent.id && !still_runs ? orphans_.erase(it) : std::next(it);
   }
 }
 
@@ -303,6 +309,18 @@ Result<std::vector<std::string>> MasterCore::update_status(
     auto pending = changed.find(update.task_id);
     const TaskRecord* task =
         pending != changed.end() ? &pending->second : find_task(update.task_id);
+    if (auto orphan = orphans_.find(update.task_id); orphan != orphans_.end() &&
+                                                     orphan->second.agent_id == agent->id &&
+                                                     is_terminal(update.state)) {
+      orphans_.erase(orphan);
+    }
+    // Alive on the agent, but ended or unknown here (expunged while the agent was away, say):
+    // it must not run on beside its replacement. An older update delivered late is no news.
+    if (!is_terminal(update.state) &&
+        (task == nullptr || (task->agent_id == agent->id && is_terminal(task->state) &&
+                             update.seq > task->last_update_seq))) {
+      kill_orphan(agent->id, update.task_id);
+    }
     if (task == nullptr || task->agent_id != agent->id) {
       spdlog::warn("ignoring {} for unknown task {} from agent {}", to_string(update.state),
                    update.task_id, agent->id);
@@ -459,8 +477,22 @@ void MasterCore::expect_kill_confirmation(const std::string& task_id) {
   kills_to_confirm_.push_back({clock_.now() + config_.kill_retry, task_id});
 }
 
+void MasterCore::kill_orphan(const std::string& agent_id, const std::string& task_id) {
+  if (orphans_.contains(task_id)) return;
+  spdlog::warn("agent {} runs task {} that the master does not hold live there; killing it",
+               agent_id, task_id);
+  orphans_[task_id] = {agent_id, clock_.now() + config_.kill_retry};
+  (void)send_to_agent(agent_id, AgentCommand::kill(task_id, 0));
+}
+
 void MasterCore::follow_up_commands() {
   const Instant now = clock_.now();
+  for (auto& [task_id, orphan] : orphans_) {
+    if (orphan.due > now) continue;
+    orphan.due = now + config_.kill_retry;
+    // No session (unreachable, or not back since a restart): its registration reconciles.
+    (void)send_to_agent(orphan.agent_id, AgentCommand::kill(task_id, 0));
+  }
   while (!launches_to_confirm_.empty() && launches_to_confirm_.front().due <= now) {
     const std::string id = std::move(launches_to_confirm_.front().task_id);
     launches_to_confirm_.pop_front();

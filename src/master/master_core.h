@@ -172,6 +172,15 @@ class MasterCore {
   std::deque<FollowUp> launches_to_confirm_;
   std::deque<FollowUp> kills_to_confirm_;
   std::set<std::string> kills_queued_;  // the task ids in kills_to_confirm_
+  // Tasks an agent runs that the master does not hold live there (ended, expunged, unknown):
+  // killed, and killed again every kill_retry until that agent reports their end or registers
+  // without them. Task id -> agent id and when to send again.
+  struct Orphan {
+    std::string agent_id;
+    Instant due;
+  };
+  std::map<std::string, Orphan> orphans_;
+  void kill_orphan(const std::string& agent_id, const std::string& task_id);
   bool recovered_ = false;
   std::vector<std::function<void(const TaskRecord&)>> task_listeners_;
   std::vector<AgentListener*> agent_listeners_;

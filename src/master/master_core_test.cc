@@ -430,5 +430,55 @@ TEST_F(MasterCoreTest, KillIsSentAgainUntilATerminalUpdateConfirmsIt) {
   EXPECT_TRUE(channel_.sent.empty());
 }
 
+// Seed 2461 of the simulator: a task expunged while its agent was away ran on when the agent
+// came back, because the one kill its registration earned was lost on the network.
+TEST_F(MasterCoreTest, OrphanIsKilledAgainUntilItsAgentReportsItsEnd) {
+  RegisterReply reply = register_agent("node-1");
+  TaskRecord task = launch();
+  SessionRef ref{reply.agent_id, reply.session};
+  ASSERT_TRUE(core_->update_status(ref, {update(task.id(), TaskState::kRunning, 1)}).ok());
+  clock_.advance(seconds(6));
+  ASSERT_EQ(core_->find_task(task.id())->state, TaskState::kUnreachable);
+  ASSERT_TRUE(core_->expunge(task.id()).ok());
+
+  channel_.sent.clear();
+  RegisterAgent again = agent_message(reply.agent_id, "node-1");
+  again.tasks = {{task.id(), TaskState::kRunning}};
+  auto back = core_->register_agent(again);
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(channel_.sent.size(), 1u);  // lost on the way, say
+  EXPECT_EQ(channel_.sent[0].command.kind, AgentCommand::Kind::kKill);
+  SessionRef now{reply.agent_id, back->session};
+  for (int i = 0; i < 11; ++i) {
+    ASSERT_TRUE(core_->heartbeat(now).ok());
+    clock_.advance(seconds(1));
+  }
+  ASSERT_EQ(channel_.sent.size(), 2u);
+  EXPECT_EQ(channel_.sent[1].command.task_id, task.id());
+  EXPECT_EQ(channel_.sent[1].command.kind, AgentCommand::Kind::kKill);
+
+  ASSERT_TRUE(core_->update_status(now, {update(task.id(), TaskState::kKilled, 2)}).ok());
+  for (int i = 0; i < 21; ++i) {
+    ASSERT_TRUE(core_->heartbeat(now).ok());
+    clock_.advance(seconds(1));
+  }
+  EXPECT_EQ(channel_.sent.size(), 2u);
+}
+
+TEST_F(MasterCoreTest, RunningUpdateForAnEndedTaskKillsIt) {
+  RegisterReply reply = register_agent("node-1");
+  TaskRecord task = launch();
+  SessionRef ref{reply.agent_id, reply.session};
+  ASSERT_TRUE(core_->update_status(ref, {update(task.id(), TaskState::kFailed, 1)}).ok());
+  channel_.sent.clear();
+  // A late duplicate of an older update is no news.
+  ASSERT_TRUE(core_->update_status(ref, {update(task.id(), TaskState::kRunning, 1)}).ok());
+  EXPECT_TRUE(channel_.sent.empty());
+  ASSERT_TRUE(core_->update_status(ref, {update("never-launched", TaskState::kRunning, 1)}).ok());
+  ASSERT_EQ(channel_.sent.size(), 1u);
+  EXPECT_EQ(channel_.sent[0].command.task_id, "never-launched");
+  EXPECT_EQ(channel_.sent[0].command.kind, AgentCommand::Kind::kKill);
+}
+
 }  // namespace
 }  // namespace berth
