@@ -1,10 +1,20 @@
 // Picking an agent for a task, and explaining the refusal when none fits.
 #include "master/allocator.h"
 
+#include <cmath>
 #include <map>
 
 namespace berth {
 namespace {
+
+// As Resources::operator-= leaves it: a difference within this of zero is zero.
+constexpr double kEpsilon = 1e-6;
+
+// `name` free on `agent`, as agent.available().scalar(name) would say, without the copies.
+double free_scalar(const AgentRecord& agent, const std::string& name) {
+  const double left = agent.total.scalar(name) - agent.used.scalar(name);
+  return std::abs(left) < kEpsilon ? 0.0 : left;
+}
 
 // Why one agent cannot take the request, or "" when it can.
 std::string refusal(const AgentRecord& agent, const PlacementRequest& request,
@@ -23,27 +33,48 @@ std::string refusal(const AgentRecord& agent, const PlacementRequest& request,
   return "";
 }
 
+// refusal(...).empty(), in the same order of checks (the filter may record why it refused),
+// without building the agent's free Resources: this runs for every agent at every placement.
+bool fits(const AgentRecord& agent, const PlacementRequest& request) {
+  if (agent.status != AgentRecord::Status::kActive) return false;
+  if (request.filter && !request.filter(agent)) return false;
+  for (const auto& [name, amount] : request.resources.scalars()) {
+    if (amount > free_scalar(agent, name) + 1e-6) return false;
+  }
+  // An agent's used ports are among its own (MasterCore charges only ports it placed).
+  const Ranges& total = agent.total.ports();
+  const Ranges& used = agent.used.ports();
+  for (std::uint64_t port : request.fixed_ports) {
+    if (!total.contains(port) || used.contains(port)) return false;
+  }
+  const std::size_t wanted = request.port_count + request.fixed_ports.size();
+  return wanted == 0 || total.size() - used.size() >= wanted;
+}
+
 }  // namespace
 
 Result<Placement> Allocator::place(const AgentRegistry& agents,
                                    const PlacementRequest& request) const {
   const AgentRecord* best = nullptr;
-  Resources best_free;
-  std::map<std::string, int> refusals;
+  double best_cpus = 0;
+  double best_mem = 0;
   for (const auto& [id, agent] : agents.all()) {
-    Resources free = agent.available();
-    std::string why = refusal(agent, request, free);
-    if (!why.empty()) {
-      ++refusals[why];
-      continue;
-    }
-    if (best == nullptr || free.cpus() > best_free.cpus() + 1e-9 ||
-        (free.cpus() >= best_free.cpus() - 1e-9 && free.mem() > best_free.mem())) {
+    if (!fits(agent, request)) continue;
+    const double cpus = free_scalar(agent, "cpus");
+    const double mem = free_scalar(agent, "mem");
+    if (best == nullptr || cpus > best_cpus + 1e-9 ||
+        (cpus >= best_cpus - 1e-9 && mem > best_mem)) {
       best = &agent;
-      best_free = std::move(free);
+      best_cpus = cpus;
+      best_mem = mem;
     }
   }
   if (best == nullptr) {
+    // Rare and not hot: explain each refusal, as the operator's queue shows it.
+    std::map<std::string, int> refusals;
+    for (const auto& [id, agent] : agents.all())
+      ++refusals[refusal(agent, request, agent.available())];
+    refusals.erase("");
     if (request.refusals != nullptr) *request.refusals = refusals;
     std::string message = agents.size() == 0 ? "no agents are registered" : "no agent fits:";
     for (const auto& [why, count] : refusals) {
@@ -52,6 +83,7 @@ Result<Placement> Allocator::place(const AgentRegistry& agents,
     if (message.back() == ';') message.pop_back();
     return unavailable(message);
   }
+  const Resources best_free = best->available();
   Placement placement;
   placement.agent_id = best->id;
   placement.resources = request.resources;

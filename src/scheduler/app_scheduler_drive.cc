@@ -230,30 +230,41 @@ void AppScheduler::launch(const AppDefinition& app, std::size_t count, AppRuntim
     runtime.queue.message = matcher.error().message;
     return;
   }
-  std::vector<std::string> placed;
-  for (const TaskRecord* task : tasks) placed.push_back(task->agent_id);
-  // GROUP_BY spreads over the values of the agents that could take instances: the active ones.
-  // Copying them costs, so only apps with constraints pay for it.
-  std::map<std::string, AgentRecord> active;
+  // The app's instances per constraint value, counted once for the whole loop and then kept up
+  // to date placement by placement: counting them again for every candidate agent made each
+  // placement cost agents x (agents + instances). GROUP_BY spreads over the values of the
+  // agents that could take instances: the active ones.
+  ConstraintMatcher::Tally tally;
   if (!app.constraints.empty()) {
-    for (const auto& [id, agent] : master_.agents().all()) {
-      if (agent.status == AgentRecord::Status::kActive) active.emplace(id, agent);
-    }
+    std::vector<std::string> placed;
+    placed.reserve(tasks.size());
+    for (const TaskRecord* task : tasks) placed.push_back(task->agent_id);
+    tally = matcher->tally(master_.agents().all(), placed, [](const AgentRecord& agent) {
+      return agent.status == AgentRecord::Status::kActive;
+    });
   }
+  // The last refusal's explanation. Most agents are refused at most placements under CLUSTER,
+  // so the constraints' one is written only once the launch is over: the agent is remembered.
   std::string refusal_detail;
+  const AgentRecord* refused = nullptr;
   const bool has_volumes = uses_volumes(app);
   for (std::size_t i = 0; i < count; ++i) {
     LaunchRequest request = launch_request(app, random_.uuid());
     request.filter = [&](const AgentRecord& agent) {
-      if (app.constraints.empty()) return true;
-      auto refusal = matcher->check(agent, active, placed);
-      if (refusal) refusal_detail = refusal->detail;
-      return !refusal.has_value();
+      if (app.constraints.empty() || matcher->allows(agent, tally)) return true;
+      refused = &agent;
+      refusal_detail.clear();  // this refusal is the last one now
+      return false;
     };
     std::map<std::string, int> refusals;
     request.refusals = &refusals;
     auto launched = has_volumes ? launch_with_volumes(app, std::move(request), refusal_detail)
                                 : master_.launch(request);
+    // Against the counts the filter saw, before this placement is added to them.
+    if (refused != nullptr && refusal_detail.empty()) {
+      if (auto refusal = matcher->check(*refused, tally)) refusal_detail = refusal->detail;
+    }
+    refused = nullptr;
     if (!launched.ok()) {
       runtime.queue.refusals.clear();
       for (const auto& [why, agents_refusing] : refusals) {
@@ -263,7 +274,10 @@ void AppScheduler::launch(const AppDefinition& app, std::size_t count, AppRuntim
       if (!refusal_detail.empty()) runtime.queue.message += " (" + refusal_detail + ")";
       return;
     }
-    placed.push_back(launched->agent_id);
+    if (!app.constraints.empty()) {
+      // Placed on an agent that was active when the tally was taken, so it counts.
+      matcher->record_placement(*master_.agents().find(launched->agent_id), tally);
+    }
     --runtime.queue.count;
   }
   runtime.queue.refusals.clear();

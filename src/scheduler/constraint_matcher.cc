@@ -231,6 +231,12 @@ Result<ConstraintMatcher> ConstraintMatcher::create(std::vector<Constraint> cons
         if (!has_value(constraint)) return fail("IS needs a value");
         break;
     }
+    if (has_value(constraint)) {
+      if (auto number = parse_double(*constraint.value); number.ok()) {
+        rule.expected_number = *number;
+      }
+      rule.expected_text = canonical_constraint_value(*constraint.value);
+    }
     compiled.push_back(std::move(rule));
   }
   return ConstraintMatcher(std::move(compiled), std::move(constraints));
@@ -260,12 +266,20 @@ bool ConstraintMatcher::value_allowed(const Compiled& rule,
 ConstraintMatcher::Tally ConstraintMatcher::tally(
     const std::map<std::string, AgentRecord>& agents,
     const std::vector<std::string>& placed_agent_ids) const {
+  return tally(agents, placed_agent_ids, nullptr);
+}
+
+ConstraintMatcher::Tally ConstraintMatcher::tally(
+    const std::map<std::string, AgentRecord>& agents,
+    const std::vector<std::string>& placed_agent_ids,
+    const std::function<bool(const AgentRecord&)>& counts) const {
   Tally result;
   result.rules_.resize(compiled_.size());
   for (std::size_t r = 0; r < compiled_.size(); ++r) {
     if (compiled_[r].constraint.op != Op::kGroupBy) continue;
     // Every value among the agents is a bucket to fill, even before it has an instance.
     for (const auto& [id, agent] : agents) {
+      if (counts && !counts(agent)) continue;
       if (auto value = agent_field_value(agent, compiled_[r].constraint.field)) {
         result.rules_[r].instances.emplace(*value, 0);
       }
@@ -274,7 +288,9 @@ ConstraintMatcher::Tally ConstraintMatcher::tally(
   }
   for (const std::string& agent_id : placed_agent_ids) {
     auto agent = agents.find(agent_id);
-    if (agent != agents.end()) record_placement(agent->second, result);
+    if (agent != agents.end() && (!counts || counts(agent->second))) {
+      record_placement(agent->second, result);
+    }
   }
   return result;
 }
@@ -365,6 +381,67 @@ std::optional<std::string> ConstraintMatcher::check_one(const Compiled& rule,
     }
   }
   return std::nullopt;
+}
+
+bool ConstraintMatcher::passes(const Compiled& rule, const Tally::Rule& counts,
+                               const AgentRecord& candidate) {
+  // check_one's decisions, on a view of the agent's value instead of copies and messages.
+  const Constraint& constraint = rule.constraint;
+  std::string canonical;
+  std::string_view text;
+  std::optional<double> scalar;
+  if (auto name = attribute_name(constraint.field); !name) {
+    text = candidate.hostname;
+  } else {
+    const Attribute* attribute = find_attribute(candidate, *name);
+    if (attribute == nullptr) return constraint.op == Op::kUnlike;
+    if (attribute->type == Attribute::Type::kText) {
+      text = attribute->text;
+    } else {
+      canonical = attribute_value_text(*attribute);
+      text = canonical;
+      if (attribute->type == Attribute::Type::kScalar) scalar = attribute->scalar;
+    }
+  }
+  auto equals_expected = [&] {
+    if (scalar && rule.expected_number) {
+      return thousandths(*scalar) == thousandths(*rule.expected_number);
+    }
+    return text == rule.expected_text;
+  };
+  switch (constraint.op) {
+    case Op::kLike:
+      return std::regex_match(text.begin(), text.end(), rule.pattern->regex);
+    case Op::kUnlike:
+      return !std::regex_match(text.begin(), text.end(), rule.pattern->regex);
+    case Op::kIs:
+      return equals_expected();
+    case Op::kCluster:
+      if (has_value(constraint)) return equals_expected();
+      return counts.instances.empty() ||
+             (counts.instances.size() == 1 && counts.instances.begin()->first == text);
+    case Op::kUnique:
+    case Op::kMaxPer:
+    case Op::kGroupBy:
+      break;
+  }
+  auto here_entry = counts.instances.find(text);
+  const std::int64_t here = here_entry == counts.instances.end() ? 0 : here_entry->second;
+  if (constraint.op == Op::kUnique) return here == 0;
+  if (constraint.op == Op::kMaxPer) return here < rule.count;
+  if (here == 0) return true;
+  const auto known = static_cast<std::int64_t>(counts.instances.size());
+  const std::int64_t least = known < rule.count ? 0 : counts.histogram.begin()->first;
+  return here <= least;
+}
+
+bool ConstraintMatcher::allows(const AgentRecord& candidate, const Tally& tally) const {
+  static const Tally::Rule kEmpty;
+  for (std::size_t r = 0; r < compiled_.size(); ++r) {
+    const Tally::Rule& counts = r < tally.rules_.size() ? tally.rules_[r] : kEmpty;
+    if (!passes(compiled_[r], counts, candidate)) return false;
+  }
+  return true;
 }
 
 std::optional<PlacementRefusal> ConstraintMatcher::check(const AgentRecord& candidate,

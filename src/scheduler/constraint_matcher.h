@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -79,14 +80,22 @@ class ConstraintMatcher {
    private:
     friend class ConstraintMatcher;
     struct Rule {
-      std::map<std::string, std::int64_t> instances;   // per value; GROUP_BY: every known value
+      // per value; GROUP_BY: every known value. Transparent, for lookups by string_view.
+      std::map<std::string, std::int64_t, std::less<>> instances;
       std::map<std::int64_t, std::int64_t> histogram;  // GROUP_BY: count -> values having it
     };
     std::vector<Rule> rules_;
   };
   Tally tally(const std::map<std::string, AgentRecord>& agents,
               const std::vector<std::string>& placed_agent_ids) const;
+  // The same over the agents `counts` accepts (normally the active ones), without copying them.
+  Tally tally(const std::map<std::string, AgentRecord>& agents,
+              const std::vector<std::string>& placed_agent_ids,
+              const std::function<bool(const AgentRecord&)>& counts) const;
   std::optional<PlacementRefusal> check(const AgentRecord& candidate, const Tally& tally) const;
+  // Whether check() would find nothing to refuse, without building its explanation: what the
+  // allocator asks of every agent at every placement.
+  bool allows(const AgentRecord& candidate, const Tally& tally) const;
   // Counts one more instance on `agent` (a placement made since the tally was taken).
   void record_placement(const AgentRecord& agent, Tally& tally) const;
 
@@ -109,7 +118,11 @@ class ConstraintMatcher {
     marathon::Constraint constraint;
     std::shared_ptr<const Pattern> pattern;  // LIKE / UNLIKE
     std::int64_t count = 0;                  // MAX_PER limit, GROUP_BY expected values
+    // IS and CLUSTER with a value: the value as a number, if it is one, and canonical.
+    std::optional<double> expected_number;
+    std::string expected_text;
   };
+  static bool passes(const Compiled& rule, const Tally::Rule& counts, const AgentRecord& candidate);
 
   explicit ConstraintMatcher(std::vector<Compiled> compiled,
                              std::vector<marathon::Constraint> constraints)

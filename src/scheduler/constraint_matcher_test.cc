@@ -447,5 +447,60 @@ TEST(SelectInstancesToKill, FirstSpreadConstraintDecidesBeforeTheSecond) {
             std::vector<std::string>{"a2-i"});
 }
 
+// allows() is check() without the explanation: the scheduler filters every agent with it at
+// every placement. They must agree for every operator, value type and count.
+TEST(ConstraintMatcher, AllowsAgreesWithCheck) {
+  auto agents = cluster({agent("a1", "rack:r1;disk:ssd;weight:2.5;ports:[1-5];zone:{b,a}"),
+                         agent("a2", "rack:r1;disk:hdd;weight:2.50"), agent("a3", "rack:r2"),
+                         agent("a4", "rack:r3;disk:ssd"), agent("a5")});
+  const std::vector<std::vector<Constraint>> sets = {
+      {rule("hostname", Op::kUnique)},
+      {rule("rack", Op::kUnique)},
+      {rule("rack", Op::kCluster)},
+      {rule("rack", Op::kCluster, "r1")},
+      {rule("rack", Op::kGroupBy)},
+      {rule("rack", Op::kGroupBy, "4")},
+      {rule("rack", Op::kMaxPer, "2")},
+      {rule("disk", Op::kLike, "s.*")},
+      {rule("disk", Op::kUnlike, "s.*")},
+      {rule("weight", Op::kIs, "2.5")},
+      {rule("ports", Op::kIs, "[1-2,3-5]")},
+      {rule("zone", Op::kIs, "{a, b}")},
+      {rule("rack", Op::kMaxPer, "1"), rule("disk", Op::kLike, "ssd")},
+  };
+  const std::vector<std::vector<std::string>> placements = {
+      {}, {"a1"}, {"a1", "a2"}, {"a1", "a3", "a4"}, {"a1", "a1", "a3", "a4", "a5"}};
+  for (const auto& constraints : sets) {
+    const ConstraintMatcher m = matcher(constraints);
+    for (const auto& placed : placements) {
+      const auto tally = m.tally(agents, placed);
+      for (const auto& [id, candidate] : agents) {
+        EXPECT_EQ(m.allows(candidate, tally), !m.check(candidate, tally).has_value())
+            << constraint_to_string(constraints.front()) << " on " << id << " after "
+            << placed.size() << " placements";
+      }
+    }
+  }
+}
+
+// The tally over the agents a predicate accepts equals the tally over a copy holding only them.
+TEST(ConstraintMatcher, TallyOverAcceptedAgentsEqualsTallyOverTheirCopy) {
+  auto agents = cluster({agent("a1", "rack:r1"), agent("a2", "rack:r2"), agent("a3", "rack:r3")});
+  agents.at("a3").status = AgentRecord::Status::kUnreachable;
+  auto active = agents;
+  active.erase("a3");
+  const ConstraintMatcher m = matcher({rule("rack", Op::kGroupBy)});
+  const std::vector<std::string> placed = {"a1", "a3"};
+  const auto filtered = m.tally(agents, placed, [](const AgentRecord& each) {
+    return each.status == AgentRecord::Status::kActive;
+  });
+  const auto copied = m.tally(active, placed);
+  for (const auto& [id, candidate] : agents) {
+    EXPECT_EQ(m.allows(candidate, filtered), m.allows(candidate, copied)) << id;
+  }
+  EXPECT_FALSE(m.allows(agents.at("a1"), filtered));  // r1 has one, r2 none: r3 does not count
+  EXPECT_TRUE(m.allows(agents.at("a2"), filtered));
+}
+
 }  // namespace
 }  // namespace berth::scheduler
