@@ -4,6 +4,7 @@
 #include <regex>
 #include <set>
 
+#include "api/volume_protocol.h"
 #include "common/strings.h"
 #include "marathon/app_internal.h"
 #include "marathon/app_json.h"
@@ -12,6 +13,9 @@
 namespace berth::marathon::detail {
 
 namespace {
+
+// The largest volume Berth's drivers create (the VolumeController's limit, 64 TiB).
+constexpr std::int64_t kMaxExternalSizeGiB = 64 * 1024;
 
 // Accord's comparison messages.
 std::string got(const std::string& value, const std::string& expected) {
@@ -281,6 +285,7 @@ bool is_read_only(const std::string& access_mode) {
 void validate_volumes(const AppDefinition& app, const std::string& path, Violations& v) {
   std::string base = child_path(path, "container/volumes");
   std::map<std::string, int> dvdi_names;
+  std::set<std::string> container_paths;
   bool non_shareable_csi = false;
   bool single_writer_rw = false;
   for (std::size_t i = 0; i < app.container->volumes.size(); ++i) {
@@ -291,6 +296,10 @@ void validate_volumes(const AppDefinition& app, const std::string& path, Violati
       v.add(child_path(at, "mode"), "must be one of RO, RW");
     }
     if (volume.container_path.empty()) v.add(container_path, "must not be empty");
+    // Two volumes at one path: the second would hide the first.
+    if (!volume.container_path.empty() && !container_paths.insert(volume.container_path).second) {
+      v.add(container_path, "'" + volume.container_path + "' is used by another volume");
+    }
     if (volume.host_path) {
       if (volume.host_path->empty()) v.add(child_path(at, "hostPath"), "must not be empty");
     }
@@ -311,6 +320,9 @@ void validate_volumes(const AppDefinition& app, const std::string& path, Violati
       }
       if (p.size <= 0) {
         v.add(child_path(at_p, "size"), got(std::to_string(p.size), "more than 0"));
+      } else if (p.size > kMaxExternalSizeGiB * 1024) {
+        v.add(child_path(at_p, "size"),
+              got(std::to_string(p.size), "at most " + std::to_string(kMaxExternalSizeGiB * 1024)));
       }
       if (p.max_size) {
         if (p.type != "mount") v.add(at_p, "Only mount volumes can have maxSize");
@@ -336,6 +348,14 @@ void validate_volumes(const AppDefinition& app, const std::string& path, Violati
       std::string ext = child_path(at, "external");
       if (external.name.empty()) v.add(child_path(ext, "name"), "must not be empty");
       if (external.provider == "dvdi") {
+        // The name becomes a file name in the pool and on every node.
+        if (auto named = validate_volume_name(external.name); !external.name.empty() && !named.ok()) {
+          v.add(child_path(ext, "name"), named.error().message);
+        }
+        if (external.size && (*external.size < 1 || *external.size > kMaxExternalSizeGiB)) {
+          v.add(child_path(ext, "size"), got(std::to_string(*external.size),
+                                             "between 1 and " + std::to_string(kMaxExternalSizeGiB)));
+        }
         validate_dvdi(app, volume, at, v);
         ++dvdi_names[external.name];
       } else if (external.provider == "csi") {

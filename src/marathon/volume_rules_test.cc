@@ -91,6 +91,30 @@ TEST(DvdiVolumes, NameDriverAndOptionRules) {
       HasViolation(error, "/container/volumes(3)/external/provider", "is unknown provider"));
 }
 
+TEST(DvdiVolumes, NamesAndSizesBerthCanStore) {
+  Error error = parse_error(mesos_app(R"([
+      {"containerPath": "a", "external": {"name": "../etc", "provider": "dvdi",
+         "options": {"dvdi/driver": "rexray"}}},
+      {"containerPath": "b", "external": {"name": "x;rm -rf", "provider": "dvdi", "size": 0,
+         "options": {"dvdi/driver": "rexray"}}},
+      {"containerPath": "c", "external": {"name": "big", "provider": "dvdi", "size": 9999999,
+         "options": {"dvdi/driver": "rexray"}}},
+      {"containerPath": "c", "persistent": {"size": 999999999999}}])"));
+  EXPECT_TRUE(HasViolation(error, "/container/volumes(0)/external/name",
+                           "volume name '../etc' must start with a letter or a digit"));
+  EXPECT_TRUE(
+      HasViolation(error, "/container/volumes(1)/external/name",
+                   "volume name 'x;rm -rf' may contain only a-z, 0-9, '.', '_' and '-'"));
+  EXPECT_TRUE(HasViolation(error, "/container/volumes(1)/external/size",
+                           "got 0, expected between 1 and 65536"));
+  EXPECT_TRUE(HasViolation(error, "/container/volumes(2)/external/size",
+                           "got 9999999, expected between 1 and 65536"));
+  EXPECT_TRUE(HasViolation(error, "/container/volumes(3)/containerPath",
+                           "'c' is used by another volume"));
+  EXPECT_TRUE(HasViolation(error, "/container/volumes(3)/persistent/size",
+                           "got 999999999999, expected at most 67108864"));
+}
+
 TEST(DvdiVolumes, OptionValuesMustBeStrings) {
   Error error = parse_error(mesos_app(R"([{"containerPath": "a", "external": {"name": "v",
       "provider": "dvdi", "options": {"dvdi/driver": "rexray", "dvdi/iops": 100}}}])"));

@@ -94,7 +94,7 @@ Result<scheduler::Deployment> deploy_app(ApiContext& context, const AppDefinitio
   Root target = context.scheduler.root();
   target.apps.insert_or_assign(app.id, app);
   scheduler::ensure_groups(target);
-  BERTH_RETURN_IF_ERROR(validate_target(target));
+  BERTH_RETURN_IF_ERROR(validate_target(context, target));
   return context.scheduler.deploy(std::move(target), force);
 }
 
@@ -194,7 +194,7 @@ HttpResponse update_apps(ApiContext& context, const HttpRequest& request, bool p
     target.apps.insert_or_assign(change.app.id, change.app);
   }
   scheduler::ensure_groups(target);
-  if (auto valid = validate_target(target); !valid.ok()) {
+  if (auto valid = validate_target(context, target); !valid.ok()) {
     return error(valid.error());
   }
   auto deployment = context.scheduler.deploy(std::move(target), flag(request, "force", false));
@@ -285,7 +285,8 @@ HttpResponse kill_app_tasks(ApiContext& context, const HttpRequest& request, con
   std::vector<std::string> ids;
   for (const TaskRecord* task : chosen) ids.push_back(task->id());
   std::string killed = tasks_array_json(chosen, app);
-  auto result = context.scheduler.kill_tasks(ids, scale, flag(request, "force", false));
+  auto result = context.scheduler.kill_tasks(ids, scale, flag(request, "force", false),
+                                             flag(request, "wipe", false));
   if (!result.ok()) return deploy_error(context, result.error(), {id});
   if (scale && *result) return deployment_result(200, **result);
   if (task_id) {

@@ -120,7 +120,8 @@ HttpResponse delete_tasks(ApiContext& context, const HttpRequest& request) {
   killed_json += "]";
   std::vector<std::string> app_ids;
   for (const TaskRecord* task : killed) app_ids.push_back(task->spec.app_id);
-  auto result = context.scheduler.kill_tasks(killed_ids, scale, flag(request, "force", false));
+  auto result = context.scheduler.kill_tasks(killed_ids, scale, flag(request, "force", false),
+                                             flag(request, "wipe", false));
   if (!result.ok()) return deploy_error(context, result.error(), app_ids);
   if (scale && *result) return deployment_result(200, **result);
   return json_ok(200, "{\"tasks\":" + killed_json + "}");

@@ -8,6 +8,7 @@
 #include "marathon/group_json.h"
 #include "marathon/path_id.h"
 #include "marathon_api/resources.h"
+#include "storage/volume_controller.h"
 #include "marathon_api/task_json.h"
 #include "scheduler/app_scheduler.h"
 #include "scheduler/stored_keys.h"
@@ -133,7 +134,7 @@ HttpResponse create_group(ApiContext& context, const HttpRequest& request,
   Root target = root;
   apply_update(target, *update);
   scheduler::ensure_groups(target);
-  if (auto valid = validate_target(target); !valid.ok()) return error(valid.error());
+  if (auto valid = validate_target(context, target); !valid.ok()) return error(valid.error());
   std::vector<std::string> ids;
   for (const AppDefinition& app : marathon::apps_of(*update)) ids.push_back(app.id);
   auto deployment = context.scheduler.deploy(std::move(target), flag(request, "force", false));
@@ -170,7 +171,7 @@ HttpResponse update_group(ApiContext& context, const HttpRequest& request,
     apply_update(target, *update);
   }
   scheduler::ensure_groups(target);
-  if (auto valid = validate_target(target); !valid.ok()) return error(valid.error());
+  if (auto valid = validate_target(context, target); !valid.ok()) return error(valid.error());
   if (flag(request, "dryRun", false)) {
     auto plan = context.scheduler.dry_run(target);
     if (!plan.ok()) return error(plan.error());
@@ -203,10 +204,30 @@ HttpResponse delete_group(ApiContext& context, const HttpRequest& request, const
 
 }  // namespace
 
-Status validate_target(const Root& target) {
+Status validate_target(const ApiContext& context, const Root& target) {
   std::vector<AppDefinition> apps = app_list(target);
   BERTH_RETURN_IF_ERROR(marathon::check_dependency_cycles(apps, group_list(target)));
-  return marathon::validate_cluster(apps);
+  BERTH_RETURN_IF_ERROR(marathon::validate_cluster(apps));
+  if (context.volumes == nullptr) return {};
+  // A driver nobody serves would leave the app waiting forever: refuse it now.
+  std::vector<FieldError> unknown;
+  for (const AppDefinition& app : apps) {
+    if (!app.container) continue;
+    for (std::size_t i = 0; i < app.container->volumes.size(); ++i) {
+      const auto& external = app.container->volumes[i].external;
+      if (!external || external->provider != "dvdi") continue;
+      auto driver = external->options.find("dvdi/driver");
+      if (driver == external->options.end() || context.volumes->knows_driver(driver->second)) {
+        continue;
+      }
+      unknown.push_back({"/container/volumes(" + std::to_string(i) +
+                             ")/external/options(\"dvdi/driver\")",
+                         {"driver '" + driver->second + "' of app " + app.id +
+                          " is not served by this cluster"}});
+    }
+  }
+  if (unknown.empty()) return {};
+  return invalid_fields(std::move(unknown));
 }
 
 HttpResponse handle_groups(ApiContext& context, const HttpRequest& request,

@@ -32,8 +32,8 @@ HttpResponse handle_info(ApiContext& context, const HttpRequest& request,
                          const std::vector<std::string>& segments);
 
 // The rules a new root must satisfy as a whole: no dependency cycle, external volume names
-// unique across apps.
-Status validate_target(const scheduler::Root& target);
+// unique across apps, and (when the master manages volumes) DVDI drivers it knows.
+Status validate_target(const ApiContext& context, const scheduler::Root& target);
 
 // DELETE /v2/apps/<id>/tasks[/<task id>], shared with POST /v2/tasks/delete.
 HttpResponse kill_app_tasks(ApiContext& context, const HttpRequest& request, const std::string& id,

@@ -209,11 +209,13 @@ bool read_task_extras(const json& doc, LaunchRequest& request, HttpResponse& rej
     return false;
   }
   if (checks.empty() && !readiness && fetch.empty() && volumes.empty()) return true;
-  request.complete_spec = [checks, readiness, fetch, volumes](TaskSpec& spec, const AgentRecord&) {
+  request.complete_spec = [checks, readiness, fetch, volumes](TaskSpec& spec,
+                                                              const AgentRecord&) -> Status {
     spec.health_checks = checks;
     spec.readiness_check = readiness;
     spec.fetch = fetch;
     spec.volumes = volumes;
+    return {};
   };
   return true;
 }

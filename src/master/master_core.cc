@@ -372,7 +372,10 @@ Result<TaskRecord> MasterCore::launch(const LaunchRequest& request) {
     env["PORTS"] = ports_list;
   }
   if (!request.app_id.empty()) env["MARATHON_APP_ID"] = request.app_id;
-  if (request.complete_spec) request.complete_spec(task.spec, agent);
+  if (request.complete_spec) {
+    auto completed = request.complete_spec(task.spec, agent);
+    if (!completed.ok()) return completed.error().context("launch " + task.id());
+  }
   task.agent_id = agent.id;
   task.hostname = agent.hostname;
   task.ports = placement->ports;

@@ -60,8 +60,9 @@ struct LaunchRequest {
   // Agents it returns false for are refused with `filter_reason` (placement constraints).
   std::function<bool(const AgentRecord&)> filter;
   std::string filter_reason = "does not match the placement constraints";
-  // Completes the spec once the agent and ports are chosen (environment, health checks).
-  std::function<void(TaskSpec&, const AgentRecord&)> complete_spec;
+  // Completes the spec once the agent and ports are chosen (environment, health checks, volume
+  // claims). An error aborts the launch before anything is persisted or sent.
+  std::function<Status(TaskSpec&, const AgentRecord&)> complete_spec;
   // When no agent fits: how many agents refused for each reason.
   std::map<std::string, int>* refusals = nullptr;
 };

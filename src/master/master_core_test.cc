@@ -136,11 +136,12 @@ TEST_F(MasterCoreTest, HealthUpdatesKeepTheStateAndSurviveARestart) {
   request.command = "serve";
   request.resources = *Resources::parse("cpus:0.5;mem:64");
   request.port_count = 1;
-  request.complete_spec = [](TaskSpec& spec, const AgentRecord&) {
+  request.complete_spec = [](TaskSpec& spec, const AgentRecord&) -> Status {
     HealthCheckSpec check;
     check.kind = HealthCheckKind::kTcp;
     check.max_consecutive_failures = 2;
     spec.health_checks = {check};
+    return {};
   };
   auto launched = core_->launch(request);
   ASSERT_TRUE(launched.ok()) << launched.error().message;

@@ -22,6 +22,7 @@
 #include "master/task_event_publisher.h"
 #include "master/volume_wiring.h"
 #include "scheduler/app_scheduler.h"
+#include "scheduler/app_volumes.h"
 #include "state/memory_state_store.h"
 #include "state/sqlite_state_store.h"
 
@@ -140,7 +141,14 @@ Status MasterServer::start() {
   scheduler_ = std::make_unique<scheduler::AppScheduler>(scheduler::SchedulerConfig{},
                                                          loop_.clock(), *store_, *core_, *random_);
   scheduler_->set_events(scheduler_events(*events_, loop_.clock()));
+  wire_app_volumes();
   BERTH_RETURN_IF_ERROR(scheduler_->recover());
+  // Claims of tasks the master does not run (a launch that never persisted, a task that ended
+  // while it was down) go now, before any new claim can be refused because of them.
+  app_volumes_->release_orphans([this](const std::string& task_id) {
+    const TaskRecord* task = core_->find_task(task_id);
+    return task != nullptr && !is_terminal(task->state);
+  });
 
   auto routes = std::make_shared<Routes>();
   MasterCore& core = *core_;
@@ -272,6 +280,23 @@ Status MasterServer::start() {
   spdlog::info("master listening on {}:{} (agents, /master/state) and {}:{} (API)",
                options_.address, port_, options_.address, http_port_);
   return {};
+}
+
+void MasterServer::wire_app_volumes() {
+  app_volumes_ = std::make_unique<scheduler::AppVolumes>(
+      *volumes_, [this](const std::vector<VolumeOrder>& orders) { volume_wiring_->send(orders); });
+  scheduler_->set_volumes(app_volumes_.get());
+  // Whatever ends a task (its agent, a kill, an expunge) ends its claims, so that its volume
+  // detaches and its replacement can have it.
+  core_->on_task_changed([this](const TaskRecord& task) {
+    if (is_terminal(task.state)) app_volumes_->release(task.id());
+  });
+  // A volume that becomes free (detached, fenced, created) may be what an app waits for.
+  volumes_->on_event([this](const VolumeEvent& event) {
+    if (const VolumeRecord* volume = volumes_->find(event.volume)) {
+      scheduler_->volume_changed(volume->app_id);
+    }
+  });
 }
 
 void MasterServer::send_volume_orders(const std::vector<VolumeOrder>& orders) {

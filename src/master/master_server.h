@@ -22,7 +22,8 @@ class MetricsRegistry;
 class StateStore;
 namespace scheduler {
 class AppScheduler;
-}
+class AppVolumes;
+}  // namespace scheduler
 namespace marathon_api {
 class V2Api;
 }
@@ -63,6 +64,9 @@ class MasterServer {
  private:
   struct Routes;
 
+  // Connects the app scheduler to the volume controller: claims, releases, wake-ups.
+  void wire_app_volumes();
+
   EventLoop& loop_;
   MasterOptions options_;
   std::unique_ptr<StateStore> store_;
@@ -73,7 +77,8 @@ class MasterServer {
   std::unique_ptr<TaskEventPublisher> task_events_;
   std::unique_ptr<MasterCore> core_;
   std::unique_ptr<VolumeController> volumes_;
-  std::unique_ptr<VolumeWiring> volume_wiring_;  // after volumes_ and core_: goes first
+  std::unique_ptr<VolumeWiring> volume_wiring_;         // after volumes_ and core_: goes first
+  std::unique_ptr<scheduler::AppVolumes> app_volumes_;  // before scheduler_: outlives it
   std::unique_ptr<scheduler::AppScheduler> scheduler_;
   std::unique_ptr<marathon_api::V2Api> v2_;
   std::unique_ptr<HttpServer> agent_server_;

@@ -7,6 +7,7 @@
 
 #include "common/time_format.h"
 #include "master/master_core.h"
+#include "scheduler/app_volumes.h"
 #include "scheduler/root_snapshot.h"
 #include "scheduler/service_ports.h"
 #include "scheduler/stored_app.h"
@@ -416,15 +417,21 @@ Result<std::optional<Deployment>> AppScheduler::cancel(const std::string& deploy
 }
 
 Result<std::optional<Deployment>> AppScheduler::kill_tasks(const std::vector<std::string>& task_ids,
-                                                           bool scale, bool force) {
+                                                           bool scale, bool force, bool wipe) {
   std::map<std::string, std::int64_t> killed_per_app;
   std::vector<std::string> to_kill;
+  std::vector<std::string> to_wipe;
   for (const std::string& id : task_ids) {
     const TaskRecord* task = master_.find_task(id);
     if (task == nullptr || is_terminal(task->state) || task->spec.app_id.empty()) continue;
     to_kill.push_back(id);
     ++killed_per_app[task->spec.app_id];
+    for (const TaskVolume& volume : task->spec.volumes) {
+      if (!volume.volume.external) to_wipe.push_back(volume.volume.name);
+    }
   }
+  // Before the kills: the replacements the kills cause must not get the wiped volumes.
+  if (wipe && volumes_ != nullptr) volumes_->wipe(to_wipe);
   std::optional<Deployment> deployment;
   if (scale && !killed_per_app.empty()) {
     Root target = root_;

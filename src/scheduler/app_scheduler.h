@@ -35,10 +35,13 @@
 namespace berth {
 class MasterCore;
 class StateStore;
+struct LaunchRequest;
 struct TaskRecord;
 }  // namespace berth
 
 namespace berth::scheduler {
+
+class AppVolumes;
 
 struct SchedulerConfig {
   // How often every app is looked at even when nothing changed (backoff expiry, unreachable
@@ -91,6 +94,11 @@ class AppScheduler {
   Status recover();
 
   void set_events(SchedulerEvents events) { events_ = std::move(events); }
+  // The volumes of apps with external or persistent volumes (outlives the scheduler). Without
+  // it such apps wait in the queue, saying why.
+  void set_volumes(AppVolumes* volumes) { volumes_ = volumes; }
+  // A volume the app uses changed (attached, detached, fenced, ...): look at the app again.
+  void volume_changed(const std::string& app_id);
 
   const Root& root() const { return root_; }
   const marathon::AppDefinition* find_app(const std::string& id) const;
@@ -115,9 +123,10 @@ class AppScheduler {
   Result<std::optional<Deployment>> cancel(const std::string& deployment_id, bool force);
 
   // Kills tasks of apps. With `scale` the apps' instances go down by the number killed (a
-  // deployment, returned); without it the apps start replacements.
+  // deployment, returned); without it the apps start replacements. With `wipe` the tasks' local
+  // persistent volumes are destroyed once free, and their replacements get new ones.
   Result<std::optional<Deployment>> kill_tasks(const std::vector<std::string>& task_ids, bool scale,
-                                               bool force);
+                                               bool force, bool wipe = false);
 
   // Stored versions of an app, newest first, and one of them.
   std::vector<WallTime> versions(const std::string& app_id) const;
@@ -160,6 +169,9 @@ class AppScheduler {
   void drive_app(const std::string& app_id, const std::vector<const TaskRecord*>& tasks);
   void launch(const marathon::AppDefinition& app, std::size_t count, AppRuntime& runtime,
               const std::vector<const TaskRecord*>& tasks);
+  // Launches one task of an app with volumes: needs, placement and claims come first.
+  Result<TaskRecord> launch_with_volumes(const marathon::AppDefinition& app, LaunchRequest request,
+                                         std::string& refusal_detail);
   void advance_deployments();
   bool action_done(const Deployment& deployment, const DeploymentAction& action,
                    const std::vector<const TaskRecord*>& tasks) const;
@@ -179,6 +191,7 @@ class AppScheduler {
   MasterCore& master_;
   Random& random_;
   SchedulerEvents events_;
+  AppVolumes* volumes_ = nullptr;
 
   Root root_;
   std::map<std::string, Deployment> deployments_;

@@ -8,6 +8,7 @@
 #include "master/master_core.h"
 #include "scheduler/app_driver.h"
 #include "scheduler/app_scheduler.h"
+#include "scheduler/app_volumes.h"
 #include "scheduler/constraint_matcher.h"
 #include "scheduler/launch_spec.h"
 #include "scheduler/stored_keys.h"
@@ -23,6 +24,9 @@ bool is_failure(TaskState state) {
          state == TaskState::kDropped || state == TaskState::kGone;
 }
 
+// The filter reason of agents refused because the app's volume is (or lives) on another one.
+constexpr char kVolumeElsewhere[] = "its volume is on another agent";
+
 // Marathon's queue reasons for the allocator's refusals.
 std::string queue_reason(const std::string& refusal) {
   if (refusal == "not enough cpus") return "InsufficientCpus";
@@ -31,6 +35,7 @@ std::string queue_reason(const std::string& refusal) {
   if (refusal == "not enough gpus") return "InsufficientGpus";
   if (refusal == "not enough ports" || refusal.rfind("port ", 0) == 0) return "InsufficientPorts";
   if (refusal == "unreachable or not re-registered") return "AgentMaintenance";
+  if (refusal == kVolumeElsewhere) return "NoCorrespondingReservationFound";
   return "UnfulfilledConstraint";
 }
 
@@ -44,6 +49,11 @@ void AppScheduler::on_task_changed(const TaskRecord& task) {
     if (find_app(task.spec.app_id) != nullptr) runtime.backoff.record_failure(clock_.now());
   }
   mark_dirty(task.spec.app_id);
+}
+
+void AppScheduler::volume_changed(const std::string& app_id) {
+  if (app_id.empty()) return;
+  mark_dirty(app_id);
 }
 
 void AppScheduler::wake_app_at(const std::string& app_id, AppRuntime& runtime, Instant at) {
@@ -105,8 +115,11 @@ void AppScheduler::reconcile() {
   for (auto it = stopping_.begin(); it != stopping_.end();) {
     bool gone = master_.live_tasks_of(it->first).empty() && root_.apps.count(it->first) == 0;
     if (gone && events_.app_terminated) events_.app_terminated(it->first);
+    // Marathon destroys a resident app's persistent volumes with the app.
+    if (gone && volumes_ != nullptr) volumes_->wipe_app(it->first);
     it = gone ? stopping_.erase(it) : std::next(it);
   }
+  if (volumes_ != nullptr) volumes_->settle();
   advance_deployments();
   reconciling_ = false;
   if (reconcile_timer_ == 0) {
@@ -173,6 +186,37 @@ void AppScheduler::drive_app(const std::string& app_id,
   launch(*target, decision.launch, runtime, tasks);
 }
 
+Result<TaskRecord> AppScheduler::launch_with_volumes(const AppDefinition& app,
+                                                     LaunchRequest request,
+                                                     std::string& refusal_detail) {
+  if (volumes_ == nullptr) return unavailable("this master does not manage volumes");
+  auto needs = volumes_->needs(app, master_.live_tasks_of(app.id));
+  if (!needs.ok()) return needs.error();
+  if (auto pinned = volumes_->placement(*needs)) {
+    request.filter = [pinned, &refusal_detail,
+                      base = std::move(request.filter)](const AgentRecord& agent) {
+      if (agent.id == pinned->agent_id) return base(agent);
+      refusal_detail = pinned->reason;
+      return false;
+    };
+    request.filter_reason = kVolumeElsewhere;
+  }
+  request.complete_spec = [this, &app, &needs, base = std::move(request.complete_spec)](
+                              TaskSpec& spec, const AgentRecord& agent) -> Status {
+    if (base) {
+      if (auto status = base(spec, agent); !status.ok()) return status;
+    }
+    auto claimed = volumes_->claim(spec.task_id, agent.id, app.id, *needs);
+    if (!claimed.ok()) return claimed.error();
+    spec.volumes = std::move(*claimed);
+    return {};
+  };
+  auto launched = master_.launch(request);
+  // Claims made for a launch that did not persist go at once (no-op when none were made).
+  if (!launched.ok()) volumes_->release(request.task_id);
+  return launched;
+}
+
 void AppScheduler::launch(const AppDefinition& app, std::size_t count, AppRuntime& runtime,
                           const std::vector<const TaskRecord*>& tasks) {
   if (app.needs_image()) {
@@ -197,6 +241,7 @@ void AppScheduler::launch(const AppDefinition& app, std::size_t count, AppRuntim
     }
   }
   std::string refusal_detail;
+  const bool has_volumes = uses_volumes(app);
   for (std::size_t i = 0; i < count; ++i) {
     LaunchRequest request = launch_request(app, random_.uuid());
     request.filter = [&](const AgentRecord& agent) {
@@ -207,7 +252,8 @@ void AppScheduler::launch(const AppDefinition& app, std::size_t count, AppRuntim
     };
     std::map<std::string, int> refusals;
     request.refusals = &refusals;
-    auto launched = master_.launch(request);
+    auto launched = has_volumes ? launch_with_volumes(app, std::move(request), refusal_detail)
+                                : master_.launch(request);
     if (!launched.ok()) {
       runtime.queue.refusals.clear();
       for (const auto& [why, agents_refusing] : refusals) {

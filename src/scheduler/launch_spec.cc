@@ -147,8 +147,8 @@ LaunchRequest launch_request(const AppDefinition& app, const std::string& uuid) 
   for (const auto& uri : app.fetch) {
     fetch.push_back(FetchSpec{uri.uri, uri.extract, uri.executable, uri.dest_path.value_or("")});
   }
-  request.complete_spec = [port_names, health_checks, readiness, fetch](TaskSpec& spec,
-                                                                        const AgentRecord&) {
+  request.complete_spec = [port_names, health_checks, readiness, fetch](
+                              TaskSpec& spec, const AgentRecord&) -> Status {
     for (std::size_t i = 0; i < port_names.size(); ++i) {
       auto port = spec.environment.find("PORT" + std::to_string(i));
       if (!port_names[i].empty() && port != spec.environment.end()) {
@@ -158,6 +158,7 @@ LaunchRequest launch_request(const AppDefinition& app, const std::string& uuid) 
     spec.health_checks = health_checks;
     spec.readiness_check = readiness;
     spec.fetch = fetch;
+    return {};
   };
   return request;
 }

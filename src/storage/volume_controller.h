@@ -132,6 +132,10 @@ class VolumeController {
   Status agent_unreachable(const std::string& agent_id, Instant last_acked);
 
   const VolumeRecord* find(std::string_view name) const;
+  // Whether volumes may name `driver` (a driver, an alias of one, or "" for the default).
+  bool knows_driver(const std::string& driver) const {
+    return config_.drivers.contains(resolve_driver(driver));
+  }
   std::vector<VolumeRecord> list() const;  // in name order
   const VolumeControllerStats& stats() const { return stats_; }
   const VolumeControllerConfig& config() const { return config_; }

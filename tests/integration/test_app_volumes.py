@@ -1,0 +1,138 @@
+"""Marathon apps with volumes on a live cluster: an external volume (the seeds' `rexray` DVDI JSON)
+is created on first use, mounted at the app's container path, and follows the app to another
+node when its node dies, with a higher epoch and its data; a resident app's local persistent
+volume keeps its data across task restarts on its agent."""
+
+import os
+
+import pytest
+
+from cluster import Master, Node, remove_cgroups, wait_for
+from marathon_helpers import Marathon, poll
+
+
+@pytest.fixture
+def volume_cluster(work_dir):
+    """A master and three nodes sharing one blockpool directory."""
+    pool = os.path.join(work_dir, "pool")
+    os.makedirs(pool)
+
+    class VolumeCluster:
+        def __init__(self):
+            self.master = Master(os.path.join(work_dir, "master")).start()
+            self.api = Marathon(self.master)
+            self.nodes = []
+
+        def node_of(self, agent_id):
+            return next(n for n in self.nodes if n.agent_id() == agent_id)
+
+    c = VolumeCluster()
+    try:
+        for i in range(3):
+            node = Node(c.master, os.path.join(work_dir, f"node-{i + 1}"), hostname=f"127.0.0.{i + 2}",
+                        extra_flags=[f"--volume_pool={pool}"])
+            c.nodes.append(node)
+            node.start()
+        yield c
+    finally:
+        for node in c.nodes:
+            node.stop()
+        c.master.stop()
+        remove_cgroups()
+
+
+# Appends the task's id to a log on the volume, prints the log, then idles.
+WRITER = "echo $MESOS_TASK_ID >> data/log && sync data/log && cat data/log && sleep 300"
+
+
+def external_app(app_id, name):
+    return {"id": app_id, "cmd": WRITER, "cpus": 0.1, "mem": 32, "instances": 1,
+            "upgradeStrategy": {"minimumHealthCapacity": 0, "maximumOverCapacity": 0},
+            "container": {"type": "MESOS", "volumes": [
+                {"containerPath": "data", "mode": "RW",
+                 "external": {"name": name, "provider": "dvdi", "size": 1,
+                              "options": {"dvdi/driver": "rexray"}}}]}}
+
+
+def resident_app(app_id):
+    return {"id": app_id, "cmd": WRITER, "cpus": 0.1, "mem": 32, "instances": 1,
+            "upgradeStrategy": {"minimumHealthCapacity": 0.5, "maximumOverCapacity": 0},
+            "unreachableStrategy": "disabled",
+            "container": {"type": "MESOS", "volumes": [
+                {"containerPath": "data", "mode": "RW", "persistent": {"size": 64}}]}}
+
+
+def test_an_external_volume_follows_its_app_to_another_node(volume_cluster):
+    c = volume_cluster
+    c.api.ok("POST", "/v2/apps", external_app("/db", "dbdata"), expect=(201,))
+    first = c.api.wait_running("/db", 1, timeout=60)[0]
+    volume = poll(lambda: (lambda v: v if v["state"] == "ATTACHED" else None)(
+        c.api.get("/v2/volumes/dbdata").body), what="the volume to be attached")
+    assert volume["driver"] == "blockpool"
+    assert volume["attachment"]["agentId"] == first["slaveId"]
+    first_epoch = volume["attachment"]["epoch"]
+
+    c.node_of(first["slaveId"]).kill()
+    second = poll(lambda: next((t for t in c.api.running("/db") if t["id"] != first["id"]), None),
+                  timeout=60, what="the app to run on another node")
+    assert second["slaveId"] != first["slaveId"]
+    volume = poll(lambda: (lambda v: v if v["state"] == "ATTACHED" else None)(
+        c.api.get("/v2/volumes/dbdata").body), what="the volume to be attached again")
+    assert volume["attachment"]["agentId"] == second["slaveId"]
+    assert volume["attachment"]["epoch"] > first_epoch
+    assert volume["attachmentHistory"][-1]["endedBy"] == "fenced"
+    # The new task found the old one's data on the volume and added to it.
+    node = c.node_of(second["slaveId"])
+    log = poll(lambda: (lambda text: text if second["id"] in text else None)(
+        volume_log(node, second["id"])), what="the new task's line")
+    assert log.split() == [first["id"], second["id"]]
+
+
+def volume_log(node, task_id):
+    """The volume's log as the task printed it (the volume itself is mounted only in the task's
+    own mount namespace)."""
+    try:
+        with open(os.path.join(node.sandbox(task_id), "stdout")) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def test_a_resident_app_keeps_its_data_on_its_agent(volume_cluster):
+    c = volume_cluster
+    c.api.ok("POST", "/v2/apps", resident_app("/kv"), expect=(201,))
+    first = c.api.wait_running("/kv", 1, timeout=60)[0]
+    c.api.ok("DELETE", f"/v2/apps/kv/tasks/{first['id']}")
+    second = poll(lambda: next((t for t in c.api.running("/kv") if t["id"] != first["id"]), None),
+                  timeout=60, what="the replacement")
+    assert second["slaveId"] == first["slaveId"], "pinned to the agent with the data"
+    node = c.node_of(second["slaveId"])
+    log = poll(lambda: (lambda text: text if second["id"] in text else None)(
+        volume_log(node, second["id"])), what="the replacement's line")
+    assert log.split() == [first["id"], second["id"]]
+    volume = c.api.get("/v2/volumes/kv.data.0").body
+    assert volume["kind"] == "local"
+
+    # Scale to zero keeps the volume; destroying the app deletes it.
+    c.api.ok("PUT", "/v2/apps/kv", {"instances": 0})
+    wait_for(lambda: not c.api.running("/kv"), timeout=30, what="the app to scale down")
+    assert c.api.get("/v2/volumes/kv.data.0").status == 200
+    c.api.ok("DELETE", "/v2/apps/kv")
+    wait_for(lambda: c.api.get("/v2/volumes/kv.data.0").status == 404, timeout=30,
+             what="the volume to be deleted with the app")
+
+
+def test_bad_volumes_are_refused_with_the_field_and_nothing_is_created(volume_cluster):
+    c = volume_cluster
+    app = external_app("/bad", "baddata")
+    app["container"]["volumes"][0]["external"]["options"]["dvdi/driver"] = "nosuch"
+    answer = c.api.call("POST", "/v2/apps", app)
+    assert answer.status == 422, answer.raw
+    paths = [d["path"] for d in answer.body["details"]]
+    assert '/container/volumes(0)/external/options("dvdi/driver")' in paths
+    app = external_app("/bad", "../../etc")
+    answer = c.api.call("POST", "/v2/apps", app)
+    assert answer.status == 422, answer.raw
+    assert [d["path"] for d in answer.body["details"]] == ["/container/volumes(0)/external/name"]
+    assert c.api.get("/v2/apps").body["apps"] == []
+    assert c.api.get("/v2/volumes").body["volumes"] == []
