@@ -5,8 +5,6 @@ comes back on the same agent with the same data."""
 
 import os
 
-import pytest
-
 from marathon_helpers import poll
 from pg_cluster import pg_app, persistent_volume, sandbox_log, wait_accepting_writes
 from pg_workload import check, read_log, start_writer, stop_writer
@@ -14,16 +12,15 @@ from pg_workload import check, read_log, start_writer, stop_writer
 APP = "/pg-resident"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the app scheduler does not claim local persistent volumes yet (docs/volumes.md, 'Not wired "
-    "yet'): the resident app runs without its volume, so its replacement task starts PostgreSQL "
-    "on an empty data directory"))
 def test_postgres_agent_restart(pg_cluster, work_dir):
     api, url = pg_cluster.api, pg_cluster.api_url
     app = pg_app(APP, persistent_volume(512), unreachableStrategy="disabled")
     api.ok("POST", "/v2/apps", app, expect=(201,))
     first = wait_accepting_writes(url, APP, timeout=90)
     node = pg_cluster.node_of(first["slaveId"])
+    # One local volume, for the app's one instance, on the task's agent.
+    local = [v for v in api.ok("GET", "/v2/volumes")["volumes"] if v["kind"] == "local"]
+    assert [(v["name"], v.get("agentId")) for v in local] == [("pg-resident.pgdata.0", first["slaveId"])], local
 
     log_path = os.path.join(work_dir, "writes.log")
     writer = start_writer(url, APP, log_path)
