@@ -55,6 +55,10 @@ if [ ! -f "$data/PG_VERSION" ]; then
 fsync = on
 synchronous_commit = on
 full_page_writes = on
+# Crash recovery first makes sure everything in the data dir is on disk. The default fsyncs every
+# file one by one (about 2 s on a loop-mounted image); one syncfs of the volume's filesystem, which
+# holds nothing else, does the same job in a fraction of it.
+recovery_init_sync_method = syncfs
 # Small enough for a test node's cgroup.
 shared_buffers = 32MB
 max_connections = 20
