@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,9 +43,13 @@ EVENT_TYPES = ["status_update_event", "volume_fencing", "volume_fenced", "volume
 PHASES = [
     ("detection", "unreachable", "kill -> TASK_UNREACHABLE of the old task (status_update_event)"),
     ("lease wait", "fenced", "TASK_UNREACHABLE -> volume_fenced (the master released the old attachment)"),
-    ("attach", "attached", "volume_fenced -> volume_attached on the new agent (the agent reported the mount)"),
-    ("mount+start", "running", "volume_attached -> TASK_RUNNING of the new task (status_update_event)"),
-    ("pg ready", "first_write", "TASK_RUNNING -> first write acknowledged by the new task (writer's log)"),
+    ("attach", "mounted", "volume_fenced -> the volume's filesystem mounted in the new node's mount "
+                          "namespace (the benchmark reads the node's /proc/<pid 1>/mountinfo every 5 ms; "
+                          "includes the new epoch's grant, volume_attaching, and the task's launch)"),
+    ("mount+start", "running", "mounted -> TASK_RUNNING of the new task (status_update_event): the bind "
+                               "into the task's namespace and the command's start"),
+    ("pg ready", "first_write", "TASK_RUNNING -> first write acknowledged by the new task (writer's log): "
+                                "PostgreSQL's WAL recovery, and the writer finding the task"),
 ]
 MILESTONES = ["kill"] + [milestone for _, milestone, _ in PHASES]
 
@@ -62,6 +67,36 @@ def first(events, predicate, since):
     return None
 
 
+class MountWatcher:
+    """Notes, for each node, the first moment the volume shows in its mount namespace. The
+    agents report a mount to the master only when they register, so volume_attached is not a
+    timely sign of it; the node's mount table is."""
+
+    def __init__(self, nodes, volume, interval=0.005):
+        self.nodes, self.volume, self.interval = nodes, volume, interval
+        self.seen = {}  # agent id -> time
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping:
+            for node in self.nodes:
+                if node.known_id in self.seen:
+                    continue
+                try:
+                    table = node.mountinfo()
+                except (OSError, TypeError):  # a dead node has no pid 1
+                    continue
+                if any("/volume_mounts/" in line and self.volume in line for line in table.splitlines()):
+                    self.seen[node.known_id] = time.time()
+            time.sleep(self.interval)
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join()
+
+
 def one_failover(cluster, stream, log_path, run, lost_before):
     api = cluster.api
     old = poll(lambda: running(api), timeout=120, what="a running PostgreSQL task")
@@ -71,13 +106,16 @@ def one_failover(cluster, stream, log_path, run, lost_before):
     before = api.get(f"/v2/volumes/{VOLUME}").body
     doomed = cluster.node_of(old["slaveId"])
 
+    watcher = MountWatcher([n for n in cluster.nodes if n is not doomed], VOLUME)
     kill = time.time()
     doomed.kill()
-
-    new = poll(lambda: running(api, not_on=old["slaveId"]), timeout=180,
-               what=f"run {run}: PostgreSQL running on another node")
-    log = poll(lambda: _with_write_on(log_path, new["id"]), timeout=120,
-               what=f"run {run}: a write acknowledged by the new task")
+    try:
+        new = poll(lambda: running(api, not_on=old["slaveId"]), timeout=180,
+                   what=f"run {run}: PostgreSQL running on another node")
+        log = poll(lambda: _with_write_on(log_path, new["id"]), timeout=120,
+                   what=f"run {run}: a write acknowledged by the new task")
+    finally:
+        watcher.stop()
     connected = next(t for t, _, task_id in log.connects if task_id == new["id"])
     events = list(stream.events)
     new_agent = new["slaveId"]
@@ -93,12 +131,15 @@ def one_failover(cluster, stream, log_path, run, lost_before):
     found = {
         "unreachable": status(old["id"], "TASK_UNREACHABLE"),
         "fenced": volume_event("volume_fenced"),
-        "attached": volume_event("volume_attached", new_agent),
+        "granted": volume_event("volume_attaching", new_agent),
         "running": status(new["id"], "TASK_RUNNING"),
     }
-    milestones = {"kill": kill, "first_write": log.first_ack_after(connected)}
+    milestones = {"kill": kill, "mounted": watcher.seen.get(new_agent),
+                  "first_write": log.first_ack_after(connected)}
     for name, event in found.items():
         milestones[name] = event_time(event) if event else None
+    attached = volume_event("volume_attached", new_agent)
+    milestones["attached_event"] = event_time(attached) if attached else None
     failed_over = volume_event("volume_failed_over", new_agent)
 
     report = check(cluster.api_url, APP, log_path)
@@ -111,7 +152,8 @@ def one_failover(cluster, stream, log_path, run, lost_before):
         # The check reads every row acknowledged since the start: count only this run's losses.
         "acknowledged": report.acknowledged, "lost": len(set(report.missing) - lost_before),
         "missing": report.missing,
-        "missing_event": sorted(k for k, v in found.items() if v is None),
+        "missing_event": sorted(k for k, v in list(found.items()) + [("mounted", milestones["mounted"])]
+                                if v is None),
     }
 
     # The machine comes back (same work dir, same address) before the next run.
@@ -153,9 +195,15 @@ def phase_times(result):
 def print_run(result):
     times = phase_times(result)
     cells = "  ".join(f"{name} {fmt(times[name])}" for name in [p[0] for p in PHASES] + ["total"])
-    note = f"  (no {', '.join(result['missing_event'])} event)" if result["missing_event"] else ""
+    note = f"  (not seen: {', '.join(result['missing_event'])})" if result["missing_event"] else ""
     print(f"run {result['run']:2}: {result['from']} -> {result['to']}  epoch {result['epoch'][0]}->"
-          f"{result['epoch'][1]}  {cells}  lost {result['lost']} (of {result['acknowledged']} acknowledged so far){note}", flush=True)
+          f"{result['epoch'][1]}  {cells}  lost {result['lost']} (of {result['acknowledged']} "
+          f"acknowledged so far){note}")
+    offsets = "  ".join(f"{name} {'-' if at is None else f'+{at:.3f}'}"
+                        for name, at in result["milestones"].items() if name != "kill")
+    failed_over = result["failed_over_event_seconds"]
+    print(f"        after the kill: {offsets}; volume_failed_over durationSeconds "
+          f"{'-' if failed_over is None else f'{failed_over:.3f}'}", flush=True)
 
 
 def fmt(value):
@@ -174,6 +222,8 @@ def print_summary(results, args):
             continue
         print(f"{name:12} {percentile(values, 0.5):7.3f}s {percentile(values, 0.95):7.3f}s "
               f"{min(values):7.3f}s {max(values):7.3f}s")
+    attached = sum(1 for r in results if r["milestones"].get("attached_event") is not None)
+    print(f"volume_attached events for the new agent: {attached} of {len(results)} runs")
     lost = sum(r["lost"] for r in results)
     print(f"acknowledged writes lost: {lost} of {results[-1]['acknowledged'] if results else 0}")
     print()
