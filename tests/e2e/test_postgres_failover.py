@@ -89,8 +89,9 @@ def _running_elsewhere(api, old_agent):
     "polls (docs/volumes.md, 'Not wired yet'): a volume attached for a task stays ATTACHING, and "
     "when the controller's 180 s attach timeout passes it orders an unmount that stops the "
     "running PostgreSQL (volume_error 'not reported mounted within 180s; stopping task ...'), "
-    "after which the app is relaunched and the cycle repeats"))
-def test_the_volume_of_a_running_postgres_is_reported_attached(pg_cluster):
+    "after which the app is relaunched and the cycle repeats; likewise the volume of a stopped app "
+    "stays DETACHING ('the unmount is not confirmed after 60s; asking again') though unmounted"))
+def test_the_volume_is_reported_attached_while_postgres_runs_and_released_when_it_stops(pg_cluster):
     api, url = pg_cluster.api, pg_cluster.api_url
     api.ok("POST", "/v2/apps", pg_app(APP, external_volume(VOLUME)), expect=(201,))
     task = wait_accepting_writes(url, APP, timeout=90)
@@ -109,3 +110,10 @@ def test_the_volume_of_a_running_postgres_is_reported_attached(pg_cluster):
                              f"attachment {last.get('attachment')}, deadline {last.get('deadline')}")
     assert attached["attachment"]["agentId"] == task["slaveId"]
     assert "deadline" not in attached, attached
+
+    # The task ends: its claim is released and the agent's unmount confirmed.
+    api.ok("PUT", "/v2/apps" + APP + "?force=true", {"instances": 0})
+    released = poll(lambda: (lambda v: v if v["state"] == "AVAILABLE" else None)(volume(api, VOLUME)),
+                    timeout=30, what=f"{VOLUME} to be released")
+    assert released.get("attachment") is None and not released["claims"], released
+    assert released["attachmentHistory"][-1]["endedBy"] == "detached", released
