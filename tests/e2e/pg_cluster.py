@@ -5,6 +5,8 @@ bench/failover.py."""
 
 import importlib.util
 import os
+import random
+import socket
 import subprocess
 import sys
 
@@ -42,6 +44,24 @@ def detach_loop_devices_below(path):
             subprocess.run(["losetup", "-d", parts[0]], capture_output=True)
 
 
+def free_port_block(size=100):
+    """The first port of `size` ports below the ephemeral range that nothing on this machine
+    listens on now. Other clusters on a shared machine (the integration tests, dev clusters) give
+    their agents 31000-31099, and their tasks may bind 0.0.0.0: a PostgreSQL that lands on such a
+    port fails to start with "Address already in use"."""
+    for _ in range(50):
+        base = random.randrange(20000, 30000 - size, size)
+        try:
+            for port in range(base, base + size):
+                with socket.socket() as probe:
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    probe.bind(("0.0.0.0", port))
+            return base
+        except OSError:
+            continue
+    raise AssertionError("no free block of ports in 20000-29999")
+
+
 class PgCluster:
     """A master and three nodes (127.0.0.2-4) whose agents share `pool` as --volume_pool. The
     master declares an agent unreachable after `missed` heartbeats of `heartbeat` (the integration
@@ -53,8 +73,9 @@ class PgCluster:
         self.master = Master(os.path.join(work_dir, "master"), heartbeat=heartbeat, missed=missed)
         self.master.flags += list(master_flags)
         self.api = Marathon(self.master)
+        ports = free_port_block()
         self.nodes = [Node(self.master, os.path.join(work_dir, f"node-{i + 1}"), hostname=f"127.0.0.{i + 2}",
-                           resources="cpus:2;mem:1024;disk:4096;ports:[31000-31099]",
+                           resources=f"cpus:2;mem:1024;disk:4096;ports:[{ports}-{ports + 99}]",
                            extra_flags=[f"--volume_pool={self.pool}"] + list(agent_flags))
                       for i in range(nodes)]
         try:
