@@ -122,15 +122,29 @@ def one_failover(cluster, stream, log_path, run, lost_before, not_before):
     kill = time.time()
     doomed.kill()
     try:
-        new = poll(lambda: running(api, not_on=old["slaveId"]), timeout=180,
-                   what=f"run {run}: PostgreSQL running on another node")
-        log = poll(lambda: _with_write_on(log_path, new["id"]), timeout=120,
-                   what=f"run {run}: a write acknowledged by the new task")
+        # The writer finds the app's new task by itself; whichever task first acknowledges a
+        # write after the kill is the one that took over (the first relaunch may have failed).
+        log, serving, connected = poll(lambda: _write_elsewhere(log_path, kill, old["id"]), timeout=240,
+                                       what=f"run {run}: a write acknowledged by a new task")
+        new = poll(lambda: next((t for t in api.tasks(APP) if t["id"] == serving), None), timeout=10,
+                   what=f"run {run}: task {serving} in the API")
+    except AssertionError:
+        print(f"run {run} did not complete; tasks {api.tasks(APP)}; volume "
+              f"{api.get(f'/v2/volumes/{VOLUME}').body}; events since the kill:", file=sys.stderr)
+        for event in stream.events:
+            if event_time(event) >= kill - 0.001:
+                print("  ", json.dumps(event), file=sys.stderr)
+        raise
     finally:
         watcher.stop()
-    connected = next(t for t, _, task_id in log.connects if task_id == new["id"])
     events = list(stream.events)
     new_agent = new["slaveId"]
+    launched = [e for e in events if e.get("eventType") == "status_update_event" and e.get("appId") == APP
+                and e.get("taskStatus") == "TASK_STAGING" and event_time(e) >= kill - 0.001]
+    ended = [f"{e['taskId'][-8:]} {e['taskStatus']} {e.get('message', '')}".strip() for e in events
+             if e.get("eventType") == "status_update_event" and e.get("appId") == APP
+             and e.get("taskId") not in (old["id"], new["id"]) and event_time(e) >= kill - 0.001
+             and e.get("taskStatus") not in ("TASK_STAGING", "TASK_STARTING", "TASK_RUNNING")]
 
     def status(task_id, state):
         return first(events, lambda e: e.get("eventType") == "status_update_event"
@@ -166,6 +180,7 @@ def one_failover(cluster, stream, log_path, run, lost_before, not_before):
         "missing": report.missing,
         "missing_event": sorted(k for k, v in list(found.items()) + [("mounted", milestones["mounted"])]
                                 if v is None),
+        "launches": len(launched), "failed_launches": ended,
     }
 
     # The machine comes back (same work dir, same address) before the next run.
@@ -180,11 +195,13 @@ def running(api, not_on=None):
     return tasks[0] if tasks else None
 
 
-def _with_write_on(log_path, task_id):
+def _write_elsewhere(log_path, since, old_task):
+    """(log, task id, connect time) of the first session after `since` with a task other than
+    `old_task` that had a write acknowledged, or None."""
     log = read_log(log_path)
-    for moment, _, connected_task in log.connects:
-        if connected_task == task_id and log.first_ack_after(moment) is not None:
-            return log
+    for moment, _, task_id in log.connects:
+        if moment >= since and task_id != old_task and log.first_ack_after(moment) is not None:
+            return log, task_id, moment
     return None
 
 
@@ -210,6 +227,8 @@ def print_run(result):
     times = phase_times(result)
     cells = "  ".join(f"{name} {fmt(times[name])}" for name in [p[0] for p in PHASES] + ["total"])
     note = f"  (not seen: {', '.join(result['missing_event'])})" if result["missing_event"] else ""
+    if result["launches"] != 1:
+        note += f"  ({result['launches']} launches; ended: {'; '.join(result['failed_launches'])})"
     print(f"run {result['run']:2}: {result['from']} -> {result['to']}  epoch {result['epoch'][0]}->"
           f"{result['epoch'][1]}  {cells}  lost {result['lost']} (of {result['acknowledged']} "
           f"acknowledged so far){note}")
