@@ -73,6 +73,10 @@ Outcome outcome_of(const ContainerExit& exit, bool kill_requested) {
               exit.message.empty() ? "Memory limit exceeded" : exit.message};
     case ContainerExit::Kind::kLaunchFailed:
       return {TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED", exit.message};
+    case ContainerExit::Kind::kLeaseExpired:
+      // Mesos' nearest reason: the task ended because its agent lost touch with the master.
+      return {kill_requested ? TaskState::kKilled : TaskState::kFailed, "REASON_AGENT_DISCONNECTED",
+              exit.message};
     case ContainerExit::Kind::kGone:
       if (kill_requested) return {TaskState::kKilled, "", "Container gone after a kill request"};
       return {
@@ -85,6 +89,14 @@ Outcome outcome_of(const ContainerExit& exit, bool kill_requested) {
 bool uses_external_volume(const TaskSpec& spec) {
   return std::any_of(spec.volumes.begin(), spec.volumes.end(),
                      [](const TaskVolume& volume) { return volume.volume.external; });
+}
+
+std::vector<std::string> external_volume_names(const TaskSpec& spec) {
+  std::vector<std::string> names;
+  for (const auto& volume : spec.volumes) {
+    if (volume.volume.external) names.push_back(volume.volume.name);
+  }
+  return names;
 }
 
 std::int64_t millis(Duration duration) {
@@ -104,7 +116,8 @@ AgentCore::AgentCore(AgentConfig config, Clock& clock, Containerizer& containeri
       services_(services),
       self_(std::make_shared<AgentCore*>(this)),
       register_delay_(config_.register_backoff),
-      status_delay_(config_.status_retry) {
+      status_delay_(config_.status_retry),
+      volume_lease_(config_.volume_lease) {
   if (services_.prober != nullptr) {
     health_ = std::make_unique<HealthMonitor>(
         clock_, *services_.prober, [this](const std::string& task_id, const std::string& what) {
@@ -224,7 +237,16 @@ void AgentCore::register_with_master() {
   link_.register_agent(message, [this, sent](Result<RegisterReply> reply) {
     if (reply.ok()) {
       register_delay_ = config_.register_backoff;
-      on_master_answered(sent);
+      const bool lease_changed = adopt_volume_lease(reply->volume_lease_ms);
+      const bool renewed = on_master_answered(sent);
+      if (lease_changed) {
+        if (!renewed) publish_lease();
+        // The deadline may have moved earlier than the timer set for the old lease.
+        if (lease_timer_ != 0) {
+          clock_.cancel(lease_timer_);
+          check_lease();
+        }
+      }
       on_registered(*reply);
       return;
     }
@@ -250,10 +272,19 @@ void AgentCore::on_registered(const RegisterReply& reply) {
   }
   session_ = reply.session;
   spdlog::info("registered with the master as agent {}", agent_id_);
+  // Every poll carries the complete mount list rather than only changes to it: the master then
+  // needs no sequence numbers or diffs, a report lost with a failed poll is made good by the
+  // next one, and a mount is known within one poll (ATTACHING ends when the mount is done, not
+  // at the next registration). It is cheap: a copy of the service's view, a few names on the
+  // wire, and on the master a lookup of this agent's volumes only.
   link_.start_polling(
       {agent_id_, session_}, [this](std::vector<AgentCommand> commands) { handle(commands); },
       [this](const Error& error) { on_session_lost(error); },
-      [this](Instant sent) { on_master_answered(sent); });
+      [this](Instant sent) { on_master_answered(sent); },
+      [this] {
+        return services_.volumes != nullptr ? services_.volumes->mounted()
+                                            : std::vector<MountedVolume>{};
+      });
   flush_updates();
 }
 
@@ -449,6 +480,7 @@ void AgentCore::start_container(Task& task) {
   spec.mem_mb = static_cast<std::uint64_t>(task.spec.resources.mem());
   spec.sandbox_dir = task.spec.environment["MESOS_SANDBOX"];
   spec.mounts = task.mounts;
+  spec.lease_volumes = external_volume_names(task.spec);
   // Only while volumes are staged here: unmounting in the new namespace waits for an RCU grace
   // period (several ms per launch), and with nothing staged there is nothing to hide. Volumes
   // staged later do not reach this task: its namespace is private.
@@ -666,22 +698,60 @@ void AgentCore::release_volumes(const std::string& task_id) {
   });
 }
 
-bool AgentCore::lease_expired() const { return clock_.now() >= lease_base_ + config_.volume_lease; }
+bool AgentCore::lease_expired() const { return clock_.now() >= lease_base_ + volume_lease_; }
 
-void AgentCore::on_master_answered(Instant sent) {
-  if (sent <= lease_base_) return;
+bool AgentCore::adopt_volume_lease(std::optional<std::int64_t> master_ms) {
+  Duration lease = config_.volume_lease;
+  if (master_ms) {
+    const Duration master = std::chrono::milliseconds(*master_ms);
+    if (master != config_.volume_lease) {
+      spdlog::warn(
+          "the master's volume lease is {} ms and this agent's --volume_lease {} ms; using the "
+          "shorter, {} ms",
+          *master_ms, millis(config_.volume_lease), millis(std::min(master, lease)));
+    }
+    lease = std::min(master, lease);
+  }
+  if (lease == volume_lease_) return false;
+  volume_lease_ = lease;
+  return true;
+}
+
+bool AgentCore::on_master_answered(Instant sent) {
+  // Equal counts: after a restart the base is the start, and a registration sent in that very
+  // instant must still publish this process's first deadline.
+  if (sent < lease_base_) return false;
   lease_base_ = sent;
+  publish_lease();
   if (fenced_) {
     spdlog::warn(
         "the master answered again: volume lease renewed, external volumes may be "
         "mounted again");
     fenced_ = false;
   }
+  return true;
+}
+
+void AgentCore::publish_lease() {
+  // Without volume support no task here has an external volume, so nothing reads it.
+  if (services_.volumes == nullptr) return;
+  auto published = containerizer_.publish_volume_lease(lease_base_ + volume_lease_);
+  if (published.ok()) {
+    lease_publication_failing_ = false;
+  } else if (!lease_publication_failing_) {
+    // Tasks with external volumes are then stopped at the last deadline that was published:
+    // early, never late.
+    lease_publication_failing_ = true;
+    spdlog::error(
+        "publish the volume lease: {}; tasks using external volumes will stop at the "
+        "last deadline published",
+        published.error().message);
+  }
 }
 
 void AgentCore::check_lease() {
   lease_timer_ = 0;
-  const Instant deadline = lease_base_ + config_.volume_lease;
+  const Instant deadline = lease_base_ + volume_lease_;
   const Instant now = clock_.now();
   if (now < deadline) {
     lease_timer_ = clock_.schedule(deadline - now, [this] { check_lease(); });
@@ -710,7 +780,7 @@ void AgentCore::begin_fence() {
   spdlog::error(
       "FENCING: volume lease expired: no poll answered by the master for {} ms (lease {} ms); "
       "killing {} task(s) using external volumes [{}], then unmounting every external volume",
-      millis(clock_.now() - lease_base_), millis(config_.volume_lease), victims.size(), names);
+      millis(clock_.now() - lease_base_), millis(volume_lease_), victims.size(), names);
   for (const auto& id : victims) {
     Task& task = tasks_.at(id);
     if (task.kill_requested) {

@@ -37,6 +37,12 @@
 //   answered poll sent at S ......... S + volume_lease: kill ext. tasks --all exited--> fence
 //        (lease renewed)                  (launches with external volumes refused until renewed)
 //
+// The lease in force is the shorter of `volume_lease` and the master's, from its registration
+// reply. Each renewal also goes to Containerizer::publish_volume_lease(S + lease): tasks outlive
+// an agent crash, and with no agent left to stop them the containerizer kills every task that
+// has external volumes (ContainerSpec::lease_volumes) at that deadline, before the master gives
+// the volumes to another node; such a task ends TASK_FAILED with a message naming the lease.
+//
 // Restart: the volume service recovers first; the claims of tasks that are not running any more
 // are released; only then does the agent register, reporting what it still has mounted.
 //
@@ -46,6 +52,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -76,7 +83,8 @@ struct AgentConfig {
   Duration status_retry = std::chrono::milliseconds(200);
   Duration status_retry_max = std::chrono::seconds(5);
   // How long after the last answered poll was sent this node may keep external volumes: the
-  // master's VolumeController lease (storage/README.md), 5 s by default.
+  // master's VolumeController lease (storage/README.md), 5 s by default. A shorter lease in the
+  // master's registration reply wins.
   Duration volume_lease = std::chrono::seconds(5);
   // Before a failed volume release or fence is tried again.
   Duration volume_retry = std::chrono::seconds(1);
@@ -149,7 +157,13 @@ class AgentCore {
   void on_volumes_recovered(const Status& recovered);
   // The task's processes are gone (or never started): releases its claims. Retried until done.
   void release_volumes(const std::string& task_id);
-  void on_master_answered(Instant sent);
+  // The lease is the shorter of --volume_lease and the master's (absent: ours alone). True if
+  // that changed the lease in force.
+  bool adopt_volume_lease(std::optional<std::int64_t> master_ms);
+  // A poll or registration sent at `sent` was answered; true if that renewed the lease.
+  bool on_master_answered(Instant sent);
+  // Hands the lease's deadline to the containerizer, for the tasks' supervisors.
+  void publish_lease();
   void check_lease();
   void begin_fence();
   // Fences once no task that uses an external volume is left.
@@ -181,9 +195,11 @@ class AgentCore {
   bool volumes_recovered_ = false;
   std::set<std::string> startup_orphans_;  // releases to finish before registering
   std::set<std::string> releasing_;        // releases in flight
+  Duration volume_lease_;                  // in force: see adopt_volume_lease()
   Instant lease_base_{};                   // when the last answered poll was sent
   TimerId lease_timer_ = 0;
-  bool fencing_ = false;  // tasks killed, waiting for them before the fence
+  bool lease_publication_failing_ = false;  // logged once until it works again
+  bool fencing_ = false;                    // tasks killed, waiting for them before the fence
   bool fence_in_flight_ = false;
   bool fenced_ = false;
   std::map<std::string, std::uint64_t> revoked_;  // volume -> newest epoch revoked

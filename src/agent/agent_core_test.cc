@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <optional>
 #include <set>
 
 #include "agent/fake_containerizer.h"
@@ -31,18 +32,21 @@ class ScriptedLink : public MasterLink {
   }
   void start_polling(const SessionRef& ref, std::function<void(std::vector<AgentCommand>)> commands,
                      std::function<void(const Error&)> lost,
-                     std::function<void(Instant sent)> answered) override {
+                     std::function<void(Instant sent)> answered,
+                     std::function<std::vector<MountedVolume>()> mounts) override {
     polling = ref;
     on_commands = std::move(commands);
     on_lost = std::move(lost);
     on_answered = std::move(answered);
+    poll_mounts = std::move(mounts);
   }
   void stop_polling() override { polling = {}; }
 
-  void accept(const std::string& id = "agent-1", const std::string& session = "s1") {
+  void accept(const std::string& id = "agent-1", const std::string& session = "s1",
+              std::optional<std::int64_t> volume_lease_ms = std::nullopt) {
     auto done = std::move(register_done);
     register_done = nullptr;
-    done(RegisterReply{id, session, 1000, 1000});
+    done(RegisterReply{id, session, 1000, 1000, volume_lease_ms});
   }
   // Acknowledges every update of the last batch.
   void ack_all() {
@@ -80,6 +84,7 @@ class ScriptedLink : public MasterLink {
   std::function<void(std::vector<AgentCommand>)> on_commands;
   std::function<void(const Error&)> on_lost;
   std::function<void(Instant)> on_answered;
+  std::function<std::vector<MountedVolume>()> poll_mounts;
 };
 
 // A fetcher that finishes when the test says so.
@@ -747,6 +752,110 @@ TEST_F(AgentVolumesTest, UnmountStopsTheNamedTasksGracefully) {
   clock_.advance(milliseconds(2000));
   EXPECT_TRUE(volumes_.called("release db"));
   EXPECT_FALSE(core_->tasks().count("gone")) << "an unknown task is not reported";
+}
+
+TEST_F(AgentVolumesTest, EveryPollCarriesTheMountsAsTheyAreWhenItIsSent) {
+  start_registered_with_volumes();
+  ASSERT_TRUE(link_->poll_mounts);
+  EXPECT_TRUE(link_->poll_mounts().empty());
+  volumes_.mounted_now = {{"pgdata", 3, {"db"}}};
+  EXPECT_EQ(link_->poll_mounts(), volumes_.mounted_now);
+  volumes_.mounted_now.clear();
+  EXPECT_TRUE(link_->poll_mounts().empty());
+}
+
+TEST_F(AgentVolumesTest, TheLeaseIsTheShorterOfTheAgentsAndTheMasters) {
+  config_.volume_lease = std::chrono::seconds(5);
+  start_agent_with_volumes();
+  link_->accept("agent-1", "s1", 3000);  // sent at t0
+  const Instant t0 = clock_.now();
+  ASSERT_EQ(containerizer_.lease_deadlines.size(), 1u);
+  EXPECT_EQ(containerizer_.lease_deadlines.back(), t0 + milliseconds(3000));
+  clock_.advance(milliseconds(2999));
+  EXPECT_FALSE(core_->lease_expired());
+  clock_.advance(milliseconds(1));
+  EXPECT_TRUE(core_->lease_expired()) << "the master's shorter lease is in force";
+  EXPECT_TRUE(core_->fenced());
+
+  // A longer lease from the master does not lengthen ours; none at all leaves ours.
+  link_->on_lost(not_found("session gone"));
+  link_->accept("agent-1", "s2", 9000);
+  EXPECT_EQ(containerizer_.lease_deadlines.back(), clock_.now() + milliseconds(5000));
+  link_->on_lost(not_found("session gone"));
+  link_->accept("agent-1", "s3");
+  EXPECT_EQ(containerizer_.lease_deadlines.back(), clock_.now() + milliseconds(5000));
+  clock_.advance(milliseconds(4999));
+  EXPECT_FALSE(core_->lease_expired());
+}
+
+TEST_F(AgentVolumesTest, EveryRenewalPublishesTheDeadlineForTheSupervisors) {
+  start_agent_with_volumes();
+  EXPECT_TRUE(containerizer_.lease_deadlines.empty())
+      << "a restarted agent vouches for nothing before the master answers";
+  const Instant registered = clock_.now();
+  link_->accept();
+  ASSERT_EQ(containerizer_.lease_deadlines.size(), 1u);
+  EXPECT_EQ(containerizer_.lease_deadlines.back(), registered + config_.volume_lease);
+  clock_.advance(milliseconds(300));
+  const Instant sent = clock_.now();
+  clock_.advance(milliseconds(900));
+  link_->on_answered(sent);
+  ASSERT_EQ(containerizer_.lease_deadlines.size(), 2u);
+  EXPECT_EQ(containerizer_.lease_deadlines.back(), sent + config_.volume_lease);
+  link_->on_answered(registered - milliseconds(1));  // an older answer renews nothing
+  EXPECT_EQ(containerizer_.lease_deadlines.size(), 2u);
+
+  // A publication that fails does not stop the agent: the tasks stop at the last deadline.
+  containerizer_.fail_lease_publication = true;
+  link_->on_answered(clock_.now());
+  EXPECT_FALSE(core_->lease_expired());
+}
+
+TEST_F(AgentCoreTest, WithoutVolumeSupportNoLeaseIsPublished) {
+  start_registered();
+  link_->on_answered(clock_.now());
+  EXPECT_TRUE(containerizer_.lease_deadlines.empty());
+}
+
+TEST_F(AgentVolumesTest, OnlyTasksWithExternalVolumesAreLaunchedWatchingTheLease) {
+  start_registered_with_volumes();
+  link_->on_commands({AgentCommand::launch(spec_with("db", {volume("pgdata"), volume("wal")})),
+                      AgentCommand::launch(spec_with("cache", {volume("scratch", "local")})),
+                      AgentCommand::launch(spec("web"))});
+  volumes_.answer_all();
+  EXPECT_EQ(containerizer_.launched["db"].lease_volumes,
+            (std::vector<std::string>{"pgdata", "wal"}));
+  EXPECT_TRUE(containerizer_.launched["cache"].lease_volumes.empty());
+  EXPECT_TRUE(containerizer_.launched["web"].lease_volumes.empty());
+}
+
+TEST_F(AgentVolumesTest, ATaskItsSupervisorStoppedForTheLeaseWhileTheAgentWasDownFailsNamingIt) {
+  start_registered_with_volumes();
+  link_->on_commands({AgentCommand::launch(spec_with("db", {volume("pgdata")}))});
+  volumes_.answer_all();
+  link_->ack_all();
+
+  // The agent dies; its lease runs out and the supervisor kills the task; the agent comes back.
+  core_.reset();
+  containerizer_.wipe();
+  const std::string why =
+      "this node's lease on volume pgdata expired 120 ms ago and no agent renewed it (is the "
+      "agent running?); killed the task so that its volumes can move to another node";
+  containerizer_.ended_while_away["db"] = {"db", ContainerExit::Kind::kLeaseExpired, 0, SIGKILL,
+                                           why};
+  volumes_.mounted_now = {{"pgdata", 1, {"db"}}};
+  link_ = std::make_unique<ScriptedLink>();
+  core_ = std::make_unique<AgentCore>(config_, clock_, containerizer_, disk_, *link_, random_,
+                                      AgentServices{&prober_, &fetcher_, &volumes_});
+  ASSERT_TRUE(core_->start().ok());
+  volumes_.answer_all();
+  EXPECT_TRUE(volumes_.called("release db"));
+  link_->accept();
+  link_->ack_until_idle();
+  StatusUpdate last = link_->last_for("db");
+  EXPECT_EQ(last.state, TaskState::kFailed);
+  EXPECT_EQ(last.reason, "REASON_AGENT_DISCONNECTED");
+  EXPECT_EQ(last.message, why);
 }
 
 TEST_F(AgentVolumesTest, DvdiEnvironmentNamesVolumesWhenTheSpecHasNone) {

@@ -40,6 +40,8 @@ std::string FileAgentDisk::sandbox_path(const std::string& task_id) const {
 
 std::string FileAgentDisk::containers_path() const { return work_dir_ + "/containers"; }
 
+std::string FileAgentDisk::volume_lease_path() const { return work_dir_ + "/volume_lease"; }
+
 Status FileAgentDisk::write_checkpoint(const std::string& name, std::string_view data) {
   return write_file_atomically(checkpoint_path(name), data);
 }

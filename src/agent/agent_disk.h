@@ -10,6 +10,8 @@
 //       tasks/<task_id>.json  spec, state, next update seq, unacknowledged updates
 //     sandboxes/<task_id>/    cwd of the task: stdout, stderr
 //     containers/             owned by the containerizer (see linux/linux_containerizer.h)
+//     volume_lease            the deadline of the node's volume lease, for the tasks'
+//                             supervisors (written by the containerizer, read by supervisors)
 #pragma once
 
 #include <map>
@@ -49,6 +51,7 @@ class FileAgentDisk final : public AgentDisk {
 
   std::string sandbox_path(const std::string& task_id) const;
   std::string containers_path() const;
+  std::string volume_lease_path() const;
 
  private:
   std::string checkpoint_path(const std::string& name) const;

@@ -91,6 +91,7 @@ Status AgentServer::start() {
 
   LinuxContainerizer::Options containerizer_options;
   containerizer_options.runtime_dir = disk_->containers_path();
+  containerizer_options.volume_lease_file = disk_->volume_lease_path();
   // One cgroup subtree per agent work dir, so that agents sharing a machine never collide.
   containerizer_options.cgroup_root =
       "berth/agent-" + std::to_string(std::hash<std::string>{}(options_.work_dir) % 1000000007);

@@ -36,7 +36,7 @@ struct AgentOptions {
   bool cleanup_on_exit = false;
   // Blockpool volume images (--volume_pool); empty: no blockpool volumes here.
   std::string volume_pool;
-  // --volume_lease: must not exceed the master's volume lease (VolumeControllerConfig::lease).
+  // --volume_lease; the master's volume lease (VolumeControllerConfig::lease) wins if shorter.
   Duration volume_lease = std::chrono::seconds(5);
 };
 

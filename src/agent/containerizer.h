@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 
 namespace berth {
@@ -43,6 +44,12 @@ struct ContainerSpec {
   // mount root, so that no task's copy of it keeps another task's volume (and its loop device)
   // busy after the agent unmounted it.
   std::vector<std::string> hide_mounts;
+  // The task's external volumes. When there are any, the task must not outlive this node's
+  // lease on them even while no agent runs: the containerizer has something of the task watch
+  // the deadline of publish_volume_lease() and kill it once that passes. Empty: nothing watches.
+  std::vector<std::string> lease_volumes;
+  // Where that deadline is published; the containerizer's to fill in, not the core's.
+  std::string lease_file;
 };
 
 // How a container ended.
@@ -53,6 +60,9 @@ struct ContainerExit {
     kMemoryLimit,   // the kernel's OOM killer ended it at its cgroup's memory limit
     kLaunchFailed,  // the command never started (exec failed, bad sandbox, ...); see message
     kGone,          // recover() found no trace of a container that should have been running
+    // Killed by the containerizer itself: the volume lease published for its lease_volumes ran
+    // out (no agent renewed it); `message` names the volumes
+    kLeaseExpired,
   };
   std::string task_id;
   Kind kind = Kind::kExited;
@@ -90,6 +100,12 @@ class Containerizer {
 
   // Task ids of the containers currently running.
   virtual std::vector<std::string> running() const = 0;
+
+  // Publishes the instant (the agent's clock) until which this node may use its external
+  // volumes, on every renewal of the lease. Containers with lease_volumes are killed once the
+  // last deadline published passes, whether or not an agent is still there to do it: tasks
+  // outlive an agent crash, and the master gives the volumes to another node after the lease.
+  virtual Status publish_volume_lease(Instant deadline) = 0;
 };
 
 }  // namespace berth

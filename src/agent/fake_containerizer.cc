@@ -38,6 +38,12 @@ std::vector<std::string> FakeContainerizer::running() const {
   return {running_.begin(), running_.end()};
 }
 
+Status FakeContainerizer::publish_volume_lease(Instant deadline) {
+  if (fail_lease_publication) return internal_error("publish volume lease: injected failure");
+  lease_deadlines.push_back(deadline);
+  return {};
+}
+
 void FakeContainerizer::finish(const std::string& task_id, ContainerExit exit) {
   running_.erase(task_id);
   exit.task_id = task_id;

@@ -21,6 +21,7 @@ class FakeContainerizer final : public Containerizer {
   void recover(const std::vector<std::string>& task_ids) override;
   void destroy(const std::string& task_id) override { destroyed.insert(task_id); }
   std::vector<std::string> running() const override;
+  Status publish_volume_lease(Instant deadline) override;
 
   // Ends a running container as `exit` says and reports it.
   void finish(const std::string& task_id, ContainerExit exit);
@@ -31,6 +32,8 @@ class FakeContainerizer final : public Containerizer {
   std::vector<std::pair<std::string, int>> signals;
   std::set<std::string> destroyed;
   std::map<std::string, ContainerExit> ended_while_away;  // reported by the next recover()
+  std::vector<Instant> lease_deadlines;                   // every publish_volume_lease(), in order
+  bool fail_lease_publication = false;
   bool fail_launches = false;
   bool exit_on_sigterm = false;
 

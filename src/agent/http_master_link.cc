@@ -70,11 +70,13 @@ void HttpMasterLink::send_status(const SessionRef& ref, const std::vector<Status
 void HttpMasterLink::start_polling(const SessionRef& ref,
                                    std::function<void(std::vector<AgentCommand>)> on_commands,
                                    std::function<void(const Error&)> on_lost,
-                                   std::function<void(Instant sent)> on_answered) {
+                                   std::function<void(Instant sent)> on_answered,
+                                   std::function<std::vector<MountedVolume>()> mounts) {
   ref_ = ref;
   on_commands_ = std::move(on_commands);
   on_lost_ = std::move(on_lost);
   on_answered_ = std::move(on_answered);
+  mounts_ = std::move(mounts);
   polling_ = true;
   failing_ = false;
   ++generation_;
@@ -90,7 +92,8 @@ void HttpMasterLink::poll_once() {
   const std::uint64_t generation = generation_;
   // Taken before the request leaves: the lease the answer renews runs from here.
   const Instant sent = loop_.clock().now();
-  ClientRequest request{"POST", "/agent/v1/poll", poll_request_json(ref_), "application/json",
+  PollRequest poll{ref_, mounts_ ? mounts_() : std::vector<MountedVolume>{}};
+  ClientRequest request{"POST", "/agent/v1/poll", poll_request_json(poll), "application/json",
                         std::chrono::milliseconds(30000)};
   polls_->request(request, [this, generation, sent](Result<HttpResponse> response) {
     if (!polling_ || generation != generation_) return;

@@ -26,7 +26,8 @@ class HttpMasterLink final : public MasterLink {
   void start_polling(const SessionRef& ref,
                      std::function<void(std::vector<AgentCommand>)> on_commands,
                      std::function<void(const Error&)> on_lost,
-                     std::function<void(Instant sent)> on_answered) override;
+                     std::function<void(Instant sent)> on_answered,
+                     std::function<std::vector<MountedVolume>()> mounts) override;
   void stop_polling() override;
 
  private:
@@ -46,6 +47,7 @@ class HttpMasterLink final : public MasterLink {
   std::function<void(std::vector<AgentCommand>)> on_commands_;
   std::function<void(const Error&)> on_lost_;
   std::function<void(Instant)> on_answered_;
+  std::function<std::vector<MountedVolume>()> mounts_;
 };
 
 }  // namespace berth

@@ -25,11 +25,13 @@ class MasterLink {
   // to `on_answered` with the instant (the link's clock, the agent's) the poll was SENT, since
   // the master's lease on the agent's volumes runs from its acknowledged heartbeats; then its
   // commands, if any, go to `on_commands`. When the master rejects the session (kNotFound) or
-  // cannot be reached for a while, `on_lost` is called once and polling stops.
+  // cannot be reached for a while, `on_lost` is called once and polling stops. Each poll
+  // carries `mounts()`, called as it is sent: the agent's mounted volumes at that instant.
   virtual void start_polling(const SessionRef& ref,
                              std::function<void(std::vector<AgentCommand>)> on_commands,
                              std::function<void(const Error&)> on_lost,
-                             std::function<void(Instant sent)> on_answered) = 0;
+                             std::function<void(Instant sent)> on_answered,
+                             std::function<std::vector<MountedVolume>()> mounts) = 0;
   virtual void stop_polling() = 0;
 };
 

@@ -253,6 +253,24 @@ SessionRef ref_from(const json& doc) {
   return {doc.at("agent_id").get<std::string>(), doc.at("session").get<std::string>()};
 }
 
+// A mount list under "volumes", written only when non-empty and read back as empty when absent.
+void put_mounts(json& doc, const std::vector<MountedVolume>& mounts) {
+  if (mounts.empty()) return;
+  json volumes = json::array();
+  for (const auto& volume : mounts) volumes.push_back(mounted_volume_to_json(volume));
+  doc["volumes"] = std::move(volumes);
+}
+
+Result<std::vector<MountedVolume>> get_mounts(const json& doc) {
+  std::vector<MountedVolume> mounts;
+  for (const auto& item : doc.value("volumes", json::array())) {
+    auto volume = mounted_volume_from_json(item);
+    if (!volume.ok()) return volume.error();
+    mounts.push_back(std::move(volume).value());
+  }
+  return mounts;
+}
+
 }  // namespace
 
 std::string_view to_string(HealthCheckKind kind) {
@@ -303,11 +321,7 @@ std::string to_json(const RegisterAgent& message) {
            {"boot_id", message.boot_id},
            {"version", message.version},
            {"tasks", tasks}};
-  if (!message.volumes.empty()) {
-    json volumes = json::array();
-    for (const auto& volume : message.volumes) volumes.push_back(mounted_volume_to_json(volume));
-    doc["volumes"] = std::move(volumes);
-  }
+  put_mounts(doc, message.volumes);
   return doc.dump();
 }
 
@@ -332,21 +346,20 @@ Result<RegisterAgent> parse_register_agent(std::string_view text) {
           if (!state) return invalid_argument("registration: unknown task state");
           message.tasks.push_back({task.at("task_id").get<std::string>(), *state});
         }
-        for (const auto& item : doc.value("volumes", json::array())) {
-          auto volume = mounted_volume_from_json(item);
-          if (!volume.ok()) return volume.error().context("registration");
-          message.volumes.push_back(std::move(volume).value());
-        }
+        auto volumes = get_mounts(doc);
+        if (!volumes.ok()) return volumes.error().context("registration");
+        message.volumes = std::move(volumes).value();
         return message;
       });
 }
 
 std::string to_json(const RegisterReply& message) {
-  return json{{"agent_id", message.agent_id},
-              {"session", message.session},
-              {"heartbeat_interval_ms", message.heartbeat_interval_ms},
-              {"poll_timeout_ms", message.poll_timeout_ms}}
-      .dump();
+  json doc{{"agent_id", message.agent_id},
+           {"session", message.session},
+           {"heartbeat_interval_ms", message.heartbeat_interval_ms},
+           {"poll_timeout_ms", message.poll_timeout_ms}};
+  put_optional(doc, "volume_lease_ms", message.volume_lease_ms);
+  return doc.dump();
 }
 
 Result<RegisterReply> parse_register_reply(std::string_view text) {
@@ -356,17 +369,29 @@ Result<RegisterReply> parse_register_reply(std::string_view text) {
     reply.session = doc.at("session").get<std::string>();
     reply.heartbeat_interval_ms = doc.at("heartbeat_interval_ms").get<std::int64_t>();
     reply.poll_timeout_ms = doc.at("poll_timeout_ms").get<std::int64_t>();
+    reply.volume_lease_ms = get_optional<std::int64_t>(doc, "volume_lease_ms");
+    if (reply.volume_lease_ms && *reply.volume_lease_ms <= 0) {
+      return Result<RegisterReply>(
+          invalid_argument("registration reply: volume_lease_ms must be positive"));
+    }
     return Result<RegisterReply>(reply);
   });
 }
 
-std::string poll_request_json(const SessionRef& ref) {
-  return json{{"agent_id", ref.agent_id}, {"session", ref.session}}.dump();
+std::string poll_request_json(const PollRequest& poll) {
+  json doc{{"agent_id", poll.ref.agent_id}, {"session", poll.ref.session}};
+  put_mounts(doc, poll.volumes);
+  return doc.dump();
 }
 
-Result<SessionRef> parse_poll_request(std::string_view text) {
-  return parse_with<SessionRef>(text, "poll",
-                                [](const json& doc) { return Result<SessionRef>(ref_from(doc)); });
+Result<PollRequest> parse_poll_request(std::string_view text) {
+  return parse_with<PollRequest>(text, "poll", [](const json& doc) -> Result<PollRequest> {
+    PollRequest poll{ref_from(doc), {}};
+    auto volumes = get_mounts(doc);
+    if (!volumes.ok()) return volumes.error().context("poll");
+    poll.volumes = std::move(volumes).value();
+    return poll;
+  });
 }
 
 std::string commands_json(const std::vector<AgentCommand>& commands) {

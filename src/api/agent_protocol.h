@@ -2,10 +2,11 @@
 // and their JSON form on the wire (HTTP/1.1, paths under /agent/v1/).
 //
 //   agent                                  master
-//     | POST /agent/v1/register  RegisterAgent -> |  (with the tasks it runs)
-//     | <------------------------ RegisterReply   |  (agent id, session, timings)
-//     | POST /agent/v1/poll      {agent, session} |  held up to poll_timeout: a heartbeat
-//     | <------------------------ {commands:[..]} |  launch / kill
+//     | POST /agent/v1/register  RegisterAgent -> |  (with the tasks it runs and its mounts)
+//     | <------------------------ RegisterReply   |  (agent id, session, timings, volume lease)
+//     | POST /agent/v1/poll      PollRequest   -> |  held up to poll_timeout: a heartbeat, with
+//     |                                           |  the agent's mounts when it sent it
+//     | <------------------------ {commands:[..]} |  launch / kill / volume orders
 //     | POST /agent/v1/status    StatusUpdates -> |  persisted by the master, then
 //     | <------------------------ {acks:[uuid]}   |  acknowledged; the agent retries until then
 //
@@ -164,6 +165,10 @@ struct RegisterReply {
   std::string session;
   std::int64_t heartbeat_interval_ms = 1000;
   std::int64_t poll_timeout_ms = 1000;
+  // The master's lease on the agent's external volumes (VolumeControllerConfig::lease). The
+  // agent keeps the shorter of this and its own --volume_lease. Absent (a master without
+  // volumes, or one from before the field): the agent keeps its own.
+  std::optional<std::int64_t> volume_lease_ms;
 };
 
 // What the master tells an agent, in a poll answer. The volume orders are the master's
@@ -216,6 +221,14 @@ struct SessionRef {
   std::string session;
 };
 
+// A long poll: the agent's heartbeat on its session, and what it had mounted when it sent the
+// poll. The list is complete (a volume missing from it is not mounted there) and absent on the
+// wire when empty, as agents that did not report with polls sent it.
+struct PollRequest {
+  SessionRef ref;
+  std::vector<MountedVolume> volumes;
+};
+
 // JSON on the wire. Parsers return kInvalidArgument naming the bad field.
 std::string to_json(const TaskSpec& spec);
 Result<TaskSpec> parse_task_spec(std::string_view json);
@@ -227,8 +240,8 @@ Result<RegisterAgent> parse_register_agent(std::string_view json);
 std::string to_json(const RegisterReply& message);
 Result<RegisterReply> parse_register_reply(std::string_view json);
 
-std::string poll_request_json(const SessionRef& ref);
-Result<SessionRef> parse_poll_request(std::string_view json);
+std::string poll_request_json(const PollRequest& poll);
+Result<PollRequest> parse_poll_request(std::string_view json);
 std::string commands_json(const std::vector<AgentCommand>& commands);
 Result<std::vector<AgentCommand>> parse_commands(std::string_view json);
 

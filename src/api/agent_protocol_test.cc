@@ -24,6 +24,43 @@ TEST(AgentProtocolTest, RegistrationRoundTrip) {
   EXPECT_EQ(parsed->tasks[1].state, TaskState::kFailed);
 }
 
+TEST(AgentProtocolTest, PollRoundTripCarriesTheMounts) {
+  PollRequest poll{{"a1", "s1"}, {{"pgdata", 7, {"pg.1", "pg.2"}}, {"logs", 2, {}}}};
+  auto parsed = parse_poll_request(poll_request_json(poll));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->ref.agent_id, "a1");
+  EXPECT_EQ(parsed->ref.session, "s1");
+  EXPECT_EQ(parsed->volumes, poll.volumes);
+}
+
+TEST(AgentProtocolTest, APollWithoutMountsSaysNothingAboutThem) {
+  // Absent on the wire means none, so a poll of an agent from before the field still parses.
+  EXPECT_EQ(poll_request_json({{"a1", "s1"}, {}}), R"({"agent_id":"a1","session":"s1"})");
+  auto parsed = parse_poll_request(R"({"agent_id":"a1","session":"s1"})");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_TRUE(parsed->volumes.empty());
+  auto bad = parse_poll_request(R"({"agent_id":"a1","session":"s1","volumes":[{"name":"../x"}]})");
+  EXPECT_FALSE(bad.ok());
+}
+
+TEST(AgentProtocolTest, RegisterReplyCarriesTheVolumeLeaseOnlyWhenSet) {
+  RegisterReply reply{"a1", "s1", 1000, 500, 5000};
+  auto parsed = parse_register_reply(to_json(reply));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->volume_lease_ms, 5000);
+  EXPECT_EQ(parsed->poll_timeout_ms, 500);
+
+  reply.volume_lease_ms.reset();
+  EXPECT_EQ(to_json(reply).find("volume_lease"), std::string::npos);
+  parsed = parse_register_reply(to_json(reply));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_FALSE(parsed->volume_lease_ms.has_value());
+
+  EXPECT_FALSE(parse_register_reply(R"({"agent_id":"a","session":"s","heartbeat_interval_ms":1,)"
+                                    R"("poll_timeout_ms":1,"volume_lease_ms":0})")
+                   .ok());
+}
+
 TEST(AgentProtocolTest, CommandsRoundTrip) {
   TaskSpec spec;
   spec.task_id = "t1";

@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
                   master.events.keepalive_interval,
                   "keepalive interval of GET /v2/events streams (default 10secs)");
   duration_option(master_cmd, "--volume_lease,--volume-lease", master.volumes.lease,
-                  "agents' lease on their external volumes; must equal the agents' "
-                  "--volume_lease (default 5secs)");
+                  "agents' lease on their external volumes, sent to them at registration; "
+                  "agents with a shorter --volume_lease keep theirs (default 5secs)");
   duration_option(master_cmd, "--volume_drift_margin,--volume-drift-margin",
                   master.volumes.drift_margin,
                   "added to the lease before a volume of an unreachable agent is attached "
@@ -129,8 +129,8 @@ int main(int argc, char** argv) {
                         "shared mount); without it this agent offers no blockpool volumes");
   duration_option(agent_cmd, "--volume_lease,--volume-lease", agent.volume_lease,
                   "how long after its last answered poll the agent keeps external volumes "
-                  "before it stops their tasks and unmounts them; the master's volume lease "
-                  "(default 5secs)");
+                  "before it stops their tasks and unmounts them; a shorter lease from the "
+                  "master wins (default 5secs)");
 
   DevOptions dev;
   CLI::App* dev_cmd = app.add_subcommand("dev", "a master and N agents on this machine");

@@ -153,29 +153,39 @@ Status MasterServer::start() {
   auto routes = std::make_shared<Routes>();
   MasterCore& core = *core_;
   HttpAgentChannel& channel = *channel_;
+  VolumeWiring& volume_wiring = *volume_wiring_;
+  const std::int64_t volume_lease_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.volumes.lease).count();
   MasterIdentity identity{options_.hostname, options_.port, kVersion};
 
   routes->table = {
       {"POST", "/agent/v1/register", false, "an agent registers or re-registers",
-       [&core](const HttpRequest& request, const Responder& respond) {
+       [&core, volume_lease_ms](const HttpRequest& request, const Responder& respond) {
          auto message = parse_register_agent(request.body);
          if (!message.ok())
            return respond(
                json_response(400, nlohmann::json{{"message", message.error().message}}.dump()));
          auto reply = core.register_agent(*message);
-         respond(reply.ok() ? json_response(200, to_json(*reply)) : error_response(reply.error()));
+         if (!reply.ok()) return respond(error_response(reply.error()));
+         // Agents keep the shorter of this and their own --volume_lease.
+         reply->volume_lease_ms = volume_lease_ms;
+         respond(json_response(200, to_json(*reply)));
        }},
-      {"POST", "/agent/v1/poll", false, "an agent's long poll for commands (its heartbeat)",
-       [&core, &channel](const HttpRequest& request, const Responder& respond) {
-         auto ref = parse_poll_request(request.body);
-         if (!ref.ok())
+      {"POST", "/agent/v1/poll", false,
+       "an agent's long poll for commands (its heartbeat, with its mounts)",
+       [&core, &channel, &volume_wiring](const HttpRequest& request, const Responder& respond) {
+         auto poll = parse_poll_request(request.body);
+         if (!poll.ok())
            return respond(
-               json_response(400, nlohmann::json{{"message", ref.error().message}}.dump()));
-         auto alive = core.heartbeat(*ref);
+               json_response(400, nlohmann::json{{"message", poll.error().message}}.dump()));
+         // Only the current session's poll counts, for the mounts as for the heartbeat: a
+         // late poll of an earlier session may say what is no longer true.
+         auto alive = core.heartbeat(poll->ref);
          if (!alive.ok())
            return respond(
                json_response(409, nlohmann::json{{"message", alive.error().message}}.dump()));
-         channel.poll(ref->agent_id, ref->session, respond);
+         volume_wiring.agent_polled(poll->ref.agent_id, poll->volumes);
+         channel.poll(poll->ref.agent_id, poll->ref.session, respond);
        }},
       {"POST", "/agent/v1/status", false, "an agent's status updates; answered with acks",
        [&core](const HttpRequest& request, const Responder& respond) {

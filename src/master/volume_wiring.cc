@@ -87,8 +87,20 @@ void VolumeWiring::send(const VolumeOrder& order) {
   }
 }
 
+void VolumeWiring::agent_polled(const std::string& agent_id,
+                                const std::vector<MountedVolume>& mounts) {
+  auto orders = controller_.agent_reported(agent_id, mounts, VolumeController::ReportOrigin::kPoll);
+  if (!orders.ok()) {
+    // The next poll reports again.
+    spdlog::error("volumes reported by agent {}: {}", agent_id, orders.error().message);
+    return;
+  }
+  send(*orders);
+}
+
 void VolumeWiring::agent_registered(const std::string& agent_id, const RegisterAgent& message) {
-  auto orders = controller_.agent_reported(agent_id, message.volumes);
+  auto orders = controller_.agent_reported(agent_id, message.volumes,
+                                           VolumeController::ReportOrigin::kRegistration);
   if (!orders.ok()) {
     spdlog::error("volumes reported by agent {}: {}", agent_id, orders.error().message);
     return;

@@ -6,6 +6,7 @@
 // not know), and its latencies and counters into metrics.
 //
 //   MasterCore --registered/heartbeat/unreachable--> VolumeWiring --> VolumeController
+//   poll route --the agent's mounts (current session only)--> VolumeWiring::agent_polled
 //   VolumeController --orders--> VolumeWiring --AgentCommand--> MasterCore::send_to_agent
 //   VolumeController --events--> VolumeWiring --> EventBus ("volume_attached", ...), metrics
 //
@@ -55,6 +56,11 @@ class VolumeWiring final : public AgentListener {
   // controller repeats what still matters when it registers again and reports its mounts.
   void send(const std::vector<VolumeOrder>& orders);
   void send(const VolumeOrder& order);
+
+  // An accepted poll of the agent's current session (MasterCore::heartbeat() said so) carried
+  // `mounts`, its mounts when it sent the poll: the controller hears them as a poll's report and
+  // the orders it answers with go out at once.
+  void agent_polled(const std::string& agent_id, const std::vector<MountedVolume>& mounts);
 
   void agent_registered(const std::string& agent_id, const RegisterAgent& message) override;
   void agent_heartbeat(const std::string& agent_id, Instant acked_at) override;

@@ -144,6 +144,29 @@ TEST_F(VolumeWiringTest, AnUnreachableAgentIsFencedAfterTheLeaseAndItsOldEpochRe
   EXPECT_EQ(order.kill_task_ids, std::vector<std::string>{"db.1"});
 }
 
+TEST_F(VolumeWiringTest, PollsReportMountsAndTheirOrdersGoOutOnce) {
+  const std::string agent = register_agent("");
+  VolumeLaunchClaim claim;
+  claim.task_id = "db.1";
+  claim.agent_id = agent;
+  claim.spec.name = "pgdata";
+  auto spec = volumes_->claim_for_launch(claim);
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  wiring_->agent_polled(agent, {});
+  EXPECT_EQ(volumes_->find("pgdata")->state, VolumeState::kAttaching);
+  // Mounted: known with the next poll, not the next registration.
+  wiring_->agent_polled(agent, {{"pgdata", spec->epoch, {"db.1"}}});
+  EXPECT_EQ(volumes_->find("pgdata")->state, VolumeState::kAttached);
+
+  // A mount of an epoch that was never this agent's is revoked on the session, once.
+  wiring_->agent_polled(agent, {{"pgdata", spec->epoch, {"db.1"}}, {"ghost", 1, {"x.1"}}});
+  ASSERT_EQ(channel_.sent.size(), 1u);
+  EXPECT_EQ(channel_.sent[0].second.kind, AgentCommand::Kind::kRevokeVolume);
+  EXPECT_EQ(channel_.sent[0].second.volume, "ghost");
+  wiring_->agent_polled(agent, {{"pgdata", spec->epoch, {"db.1"}}, {"ghost", 1, {"x.1"}}});
+  EXPECT_EQ(channel_.sent.size(), 1u);
+}
+
 TEST_F(VolumeWiringTest, VolumeEventsReachOnlySubscribersThatNameThem) {
   const SubscriberId marathon_client = subscribe({});
   const SubscriberId operator_tool = subscribe({"volume_created", "volume_attached"});

@@ -11,8 +11,9 @@
 //     to show in /v2/queue (retry on a later offer), or kInvalidArgument/kConflict (the app's
 //     volume is wrong; retrying does not help);
 //   - when that task is terminal (its agent said so, or its agent was fenced): release();
-//   - when an agent registers, and with every poll or status batch: agent_reported() with the
-//     complete list of volumes it has mounted (a volume missing from the list is not mounted);
+//   - when an agent registers, and with every poll: agent_reported() with the complete list of
+//     volumes it had mounted when it sent the message (a volume missing from the list is not
+//     mounted); a report costs the agent's volumes and mounts, never all volumes;
 //   - for every heartbeat acknowledged to an agent: agent_heartbeat();
 //   - when the master declares an agent unreachable: agent_unreachable().
 // It answers with orders for agents (returned, or through on_order() for those its timers
@@ -123,8 +124,17 @@ class VolumeController {
   // The task ended: its claims are dropped; a volume left without claims starts detaching.
   Result<std::vector<VolumeOrder>> release(const std::string& task_id);
 
-  Result<std::vector<VolumeOrder>> agent_reported(const std::string& agent_id,
-                                                  const std::vector<MountedVolume>& mounts);
+  // Where a report comes from. A registration opens a new session, on which every order that
+  // still matters is given again (those sent on the old one may be lost). A poll's report
+  // mostly repeats the last one: a mount already ordered revoked, or already found too new to
+  // judge, is not ordered or logged again while the agent keeps reporting it.
+  enum class ReportOrigin { kRegistration, kPoll };
+
+  // A report is a snapshot taken when the agent sent it, which may predate grants made since:
+  // a volume being attached there and missing from it is simply not mounted yet (no error).
+  Result<std::vector<VolumeOrder>> agent_reported(
+      const std::string& agent_id, const std::vector<MountedVolume>& mounts,
+      ReportOrigin origin = ReportOrigin::kRegistration);
   // A heartbeat of `agent_id` was acknowledged at `acked_at` (the master's clock). Ends the
   // FENCING of its volumes if it had been declared unreachable: its lease is renewed.
   Status agent_heartbeat(const std::string& agent_id, Instant acked_at);
@@ -147,11 +157,14 @@ class VolumeController {
     std::uint64_t version = 0;     // the record's store version
     std::uint64_t generation = 0;  // bumped by every update; a stale timer sees a new one
     TimerId timer = 0;
-    std::optional<Instant> deadline;       // of the current state (FENCING: its fence time)
-    bool provisioning = false;             // a provisioner call is in flight
-    std::uint64_t attempt = 0;             // provisioner calls made; a late `done` names an old one
-    int failures = 0;                      // consecutive provisioning failures (backoff)
-    bool reported_mounted = false;         // the agent's last report had the current epoch mounted
+    std::optional<Instant> deadline;  // of the current state (FENCING: its fence time)
+    bool provisioning = false;        // a provisioner call is in flight
+    std::uint64_t attempt = 0;        // provisioner calls made; a late `done` names an old one
+    int failures = 0;                 // consecutive provisioning failures (backoff)
+    bool reported_mounted = false;    // the agent's last report had the current epoch mounted
+    // The tasks using the volume in the last report that had it mounted: a claimant among them
+    // has had it, so its disappearance is news; any other claimant may still be on its way.
+    std::set<std::string> mounted_for;
     std::optional<Instant> granted_at;     // when the current epoch was granted
     std::optional<Instant> fencing_since;  // when agent_unreachable() started the fence
     std::optional<Instant> failover_from;  // old agent's last ack, until attached elsewhere
@@ -210,6 +223,9 @@ class VolumeController {
   std::map<std::string, std::set<std::string>> by_agent_;
   std::map<std::string, std::set<std::string>> by_task_;
   std::map<std::string, Instant> last_ack_;
+  // Per agent: stale mounts (volume -> epoch) already ordered revoked or left alone on its
+  // current session, so that its polls do not repeat the order, the event and the log line.
+  std::map<std::string, std::map<std::string, std::uint64_t, std::less<>>> judged_mounts_;
   std::uint64_t last_epoch_ = 0;
   std::uint64_t epoch_version_ = 0;  // the counter key's store version; 0 = not written yet
   Instant recovered_at_{};

@@ -23,7 +23,7 @@ std::uint64_t newest_epoch(const VolumeRecord& v) {
 }  // namespace
 
 Result<std::vector<VolumeOrder>> VolumeController::agent_reported(
-    const std::string& agent_id, const std::vector<MountedVolume>& mounts) {
+    const std::string& agent_id, const std::vector<MountedVolume>& mounts, ReportOrigin origin) {
   std::map<std::string, const MountedVolume*, std::less<>> reported;
   for (const auto& m : mounts) reported[m.name] = &m;
   const Instant now = clock_.now();
@@ -38,7 +38,12 @@ Result<std::vector<VolumeOrder>> VolumeController::agent_reported(
     auto found = reported.find(name);
     const bool mounted = found != reported.end() && found->second->epoch == v.attachment->epoch;
     Entry* e = &entry;
-    after.push_back([e, mounted] { e->reported_mounted = mounted; });
+    after.push_back([e, mounted, found] {
+      e->reported_mounted = mounted;
+      if (mounted) {
+        e->mounted_for = {found->second->task_ids.begin(), found->second->task_ids.end()};
+      }
+    });
 
     VolumeRecord next = v;
     next.updated_at = clock_.wall();
@@ -78,6 +83,14 @@ Result<std::vector<VolumeOrder>> VolumeController::agent_reported(
         if (mounted) continue;
         if (v.claims.empty()) {
           detached();
+        } else if (std::none_of(v.claims.begin(), v.claims.end(), [e](const std::string& task) {
+                     return e->mounted_for.contains(task);
+                   })) {
+          // None of its claimants has had it here: the last one let go (the agent unmounts as
+          // soon as no task uses it) and a new one's launch is on its way, or the report
+          // predates that launch. Not mounted, but nothing went wrong.
+          next.state = VolumeState::kAttaching;
+          deadline = now + config_.attach_timeout;
         } else {
           const std::string message = "agent " + agent_id + " reports volume " + name +
                                       " not mounted while " + tasks_text(v.claims) +
@@ -132,7 +145,20 @@ Result<std::vector<VolumeOrder>> VolumeController::agent_reported(
     batch.updates.push_back({std::move(next), deadline});
   }
 
-  // Mounts the agent should not have: an epoch that is no longer its own.
+  // Mounts the agent should not have: an epoch that is no longer its own. Each is judged once
+  // per session; the memory of those the agent no longer reports goes.
+  if (auto judged = judged_mounts_.find(agent_id); judged != judged_mounts_.end()) {
+    std::erase_if(judged->second, [&](const auto& item) {
+      auto it = reported.find(item.first);
+      return origin == ReportOrigin::kRegistration || it == reported.end() ||
+             it->second->epoch > item.second;
+    });
+    if (judged->second.empty()) judged_mounts_.erase(judged);
+  }
+  auto already_judged = [&](const std::string& name) {
+    auto judged = judged_mounts_.find(agent_id);
+    return judged != judged_mounts_.end() && judged->second.contains(name);
+  };
   for (const auto& m : mounts) {
     auto it = volumes_.find(m.name);
     const VolumeRecord* v = it == volumes_.end() ? nullptr : &it->second.record;
@@ -140,6 +166,8 @@ Result<std::vector<VolumeOrder>> VolumeController::agent_reported(
         v->attachment->epoch == m.epoch) {
       continue;
     }
+    if (already_judged(m.name)) continue;
+    after.push_back([this, &agent_id, &m] { judged_mounts_[agent_id][m.name] = m.epoch; });
     if (m.epoch > (v != nullptr ? newest_epoch(*v) : last_epoch_)) {
       // Newer than anything this master granted: its store lost commits. Telling the holder
       // to stop could stop the one legitimate writer; say it loudly instead.

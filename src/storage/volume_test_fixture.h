@@ -83,10 +83,16 @@ class VolumeControllerTest : public ::testing::Test {
                              std::vector<std::string> tasks = {}) {
     return MountedVolume{name, epoch, std::move(tasks)};
   }
-  std::vector<VolumeOrder> report(const std::string& agent, std::vector<MountedVolume> mounts) {
-    auto orders = c().agent_reported(agent, mounts);
+  // A report with a registration (the default) or with a poll.
+  std::vector<VolumeOrder> report(
+      const std::string& agent, std::vector<MountedVolume> mounts,
+      VolumeController::ReportOrigin origin = VolumeController::ReportOrigin::kRegistration) {
+    auto orders = c().agent_reported(agent, mounts, origin);
     EXPECT_TRUE(orders.ok()) << orders.error().message;
     return orders.ok() ? *orders : std::vector<VolumeOrder>{};
+  }
+  std::vector<VolumeOrder> poll(const std::string& agent, std::vector<MountedVolume> mounts) {
+    return report(agent, std::move(mounts), VolumeController::ReportOrigin::kPoll);
   }
 
   VolumeState state(const std::string& name = "pgdata") {

@@ -142,7 +142,14 @@ Status LinuxContainerizer::launch(const ContainerSpec& spec) {
   }
   Container container;
   container.mem_mb = spec.mem_mb;
-  auto launched = launch_supervisor(spec, dir, container);
+  Status launched;
+  if (spec.lease_volumes.empty() || options_.volume_lease_file.empty()) {
+    launched = launch_supervisor(spec, dir, container);
+  } else {
+    ContainerSpec watched = spec;
+    watched.lease_file = options_.volume_lease_file;
+    launched = launch_supervisor(watched, dir, container);
+  }
   if (!launched.ok()) {
     kill_and_remove(spec.task_id);
     return launched.error().context(context);
@@ -291,7 +298,8 @@ ContainerExit LinuxContainerizer::collect_exit(const std::string& task_id, std::
   bool succeeded = exit.kind == ContainerExit::Kind::kExited && exit.code == 0;
   // Any OOM kill in the cgroup explains a failure, even when the victim was a child of the
   // command and the command died of it only indirectly (a shell reports 137).
-  if (ooms.ok() && *ooms > 0 && !succeeded && exit.kind != ContainerExit::Kind::kLaunchFailed) {
+  if (ooms.ok() && *ooms > 0 && !succeeded && exit.kind != ContainerExit::Kind::kLaunchFailed &&
+      exit.kind != ContainerExit::Kind::kLeaseExpired) {
     exit.kind = ContainerExit::Kind::kMemoryLimit;
     exit.message = "Memory limit exceeded: task used more than " + mb_text(mem_mb);
   }
@@ -455,6 +463,17 @@ void LinuxContainerizer::kill_and_remove(const std::string& task_id) {
   if (!removed.ok()) spdlog::warn("destroy task {}: {}", task_id, removed.error().message);
   auto wiped = remove_tree(dir.path());
   if (!wiped.ok()) spdlog::warn("destroy task {}: {}", task_id, wiped.error().message);
+}
+
+Status LinuxContainerizer::publish_volume_lease(Instant deadline) {
+  if (options_.volume_lease_file.empty()) return {};
+  // Instant is CLOCK_MONOTONIC (steady_clock); supervisors compare with CLOCK_BOOTTIME.
+  const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      deadline - std::chrono::steady_clock::now());
+  auto written =
+      replace_file(options_.volume_lease_file, encode_volume_lease(boottime_ns() + left.count()));
+  if (!written.ok()) return written.error().context("publish the volume lease");
+  return {};
 }
 
 std::optional<int> LinuxContainerizer::supervisor_pidfd(const std::string& task_id) const {

@@ -24,6 +24,10 @@
 //       exit_status     written by the supervisor when the command ended (runtime_dir.h has
 //                       the format); its absence after the supervisor died means it was killed
 //
+// The volume lease file (Options::volume_lease_file, normally <work_dir>/volume_lease) holds the
+// deadline of the node's lease on its external volumes, replaced at every renewal; supervisors
+// of tasks with external volumes kill them when it passes (supervisor.h), agent or no agent.
+//
 // Cgroups: <hierarchy>/<cgroup_root>/<task_id>, e.g. /sys/fs/cgroup/memory/berth/agent-1/t1
 // (v1, one per controller in use) or /sys/fs/cgroup/berth/agent-1/t1 (v2).
 //
@@ -72,6 +76,10 @@ class LinuxContainerizer final : public Containerizer {
     std::string cgroup_mount = "/sys/fs/cgroup";
     // The executable run as `<path> __supervise <dir>`: the agent's own binary by default.
     std::string supervisor_path = "/proc/self/exe";
+    // Where publish_volume_lease() writes the lease's deadline for the supervisors of tasks
+    // with external volumes (runtime_dir.h has the format). Outside runtime_dir, whose entries
+    // are containers. Empty: nothing is published or watched.
+    std::string volume_lease_file;
   };
 
   LinuxContainerizer(Hooks hooks, Options options);
@@ -99,6 +107,10 @@ class LinuxContainerizer final : public Containerizer {
   // container destroyed while it runs is not reported.
   void destroy(const std::string& task_id) override;
   std::vector<std::string> running() const override;
+  // Replaces the lease file (temporary file, rename) with `deadline` in CLOCK_BOOTTIME
+  // nanoseconds. Not fsynced: supervisors read it through the page cache, and a machine crash
+  // that would lose it takes the supervisors with it.
+  Status publish_volume_lease(Instant deadline) override;
 
   // A pidfd of the supervisor of a running task: pid 1 of the task's pid namespace, in its
   // mount namespace (for setns() by commands run inside the task, like health checks). Owned

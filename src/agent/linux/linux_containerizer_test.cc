@@ -83,6 +83,7 @@ class LinuxContainerizerTest : public ::testing::Test {
     options.cgroup_root = cgroup_root_;
     options.cgroup_mount = mount_;
     options.supervisor_path = BERTH_TEST_SUPERVISOR;
+    options.volume_lease_file = base_ + "/volume_lease";
     return options;
   }
 
@@ -251,6 +252,58 @@ TEST_F(LinuxContainerizerTest, SigkillKillsTheWholeNamespace) {
   EXPECT_EQ(exit.signal, SIGKILL);
   for (pid_t pid : pids) EXPECT_FALSE(process_alive(pid)) << "pid " << pid << " survived";
   EXPECT_TRUE(cgroups->processes(cgroup_root_ + "/kill")->empty());
+}
+
+// The agent process dies and nobody renews the lease: the supervisor alone must stop the task,
+// all of it, at the deadline; a task without external volumes is none of its business.
+TEST_F(LinuxContainerizerTest, ATaskWithExternalVolumesStopsWhenTheLeaseRunsOutWithoutAnAgent) {
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(containerizer_->publish_volume_lease(start + 1500ms).ok());
+  ContainerSpec db = spec("db", "(trap '' TERM; exec sleep 1000) & touch ready; wait");
+  db.lease_volumes = {"pgdata"};
+  ContainerSpec web = spec("web", "touch ready; exec sleep 1000");
+  launch(db);
+  launch(web);
+  wait_file(db, "ready");
+  wait_file(web, "ready");
+  auto cgroups = Cgroups::detect(mount_);
+  ASSERT_TRUE(cgroups.ok());
+  std::vector<pid_t> pids;
+  ASSERT_TRUE(eventually([&] {
+    auto found = cgroups->processes(cgroup_root_ + "/db");
+    pids = found.ok() ? *found : std::vector<pid_t>{};
+    return pids.size() >= 3;  // supervisor, shell, sleep
+  }));
+  // Renewed once in time: the task runs on past the first deadline.
+  std::this_thread::sleep_until(start + 1000ms);
+  ASSERT_TRUE(containerizer_->publish_volume_lease(start + 2000ms).ok());
+  const auto before_deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
+      start + 1900ms - std::chrono::steady_clock::now());
+  EXPECT_FALSE(loop_.run_until([&] { return exits_.count("db") != 0; }, before_deadline))
+      << exits_["db"].message;
+
+  ContainerExit exit = wait_exit("db", 5s);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(exit.kind, Kind::kLeaseExpired);
+  EXPECT_NE(exit.message.find("lease on volume pgdata expired"), std::string::npos) << exit.message;
+  // The deadline, plus at most one check interval and the time to see the exit.
+  EXPECT_GE(took, 2000ms);
+  EXPECT_LT(took, 2000ms + 250ms + 500ms);
+  for (pid_t pid : pids) EXPECT_FALSE(process_alive(pid)) << "pid " << pid << " survived";
+  EXPECT_EQ(containerizer_->running(), std::vector<std::string>{"web"});
+}
+
+TEST_F(LinuxContainerizerTest, ATaskWithExternalVolumesDoesNotStartOnAnExpiredLease) {
+  ASSERT_TRUE(containerizer_->publish_volume_lease(std::chrono::steady_clock::now() - 1s).ok());
+  ContainerSpec db = spec("db", "touch started");
+  db.lease_volumes = {"pgdata"};
+  launch(db);
+  ContainerExit exit = wait_exit("db");
+  EXPECT_EQ(exit.kind, Kind::kLaunchFailed);
+  EXPECT_NE(exit.message.find("not started: this node's lease on volume pgdata expired"),
+            std::string::npos)
+      << exit.message;
+  EXPECT_FALSE(exists(db.sandbox_dir + "/started"));
 }
 
 TEST_F(LinuxContainerizerTest, MemoryLimitIsEnforcedAndReported) {

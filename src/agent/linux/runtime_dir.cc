@@ -2,7 +2,9 @@
 #include "agent/linux/runtime_dir.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +35,8 @@ std::string encode_spec(const ContainerSpec& spec) {
            {"environment", spec.environment}, {"cpus", spec.cpus},
            {"mem_mb", spec.mem_mb},           {"sandbox_dir", spec.sandbox_dir}};
   if (!spec.hide_mounts.empty()) doc["hide_mounts"] = spec.hide_mounts;
+  if (!spec.lease_volumes.empty()) doc["lease_volumes"] = spec.lease_volumes;
+  if (!spec.lease_file.empty()) doc["lease_file"] = spec.lease_file;
   if (!spec.mounts.empty()) {
     json mounts = json::array();
     for (const auto& mount : spec.mounts) {
@@ -56,6 +60,8 @@ Result<ContainerSpec> decode_spec(std::string_view text) {
     doc.at("mem_mb").get_to(spec.mem_mb);
     doc.at("sandbox_dir").get_to(spec.sandbox_dir);
     spec.hide_mounts = doc.value("hide_mounts", std::vector<std::string>{});
+    spec.lease_volumes = doc.value("lease_volumes", std::vector<std::string>{});
+    spec.lease_file = doc.value("lease_file", "");
     for (const auto& item : doc.value("mounts", json::array())) {
       ContainerMount mount;
       item.at("source").get_to(mount.source);
@@ -89,6 +95,9 @@ std::string encode_exit_status(const ContainerExit& exit) {
     case ContainerExit::Kind::kLaunchFailed:
       doc = {{"launch_failed", true}, {"code", exit.code}};
       break;
+    case ContainerExit::Kind::kLeaseExpired:
+      doc = {{"lease_expired", true}, {"signal", exit.signal}};
+      break;
     default:
       doc = {{"exited", true}, {"code", exit.code}};
       break;
@@ -103,6 +112,9 @@ Result<ContainerExit> decode_exit_status(std::string_view text) {
     if (doc.value("signaled", false)) {
       exit.kind = ContainerExit::Kind::kSignaled;
       doc.at("signal").get_to(exit.signal);
+    } else if (doc.value("lease_expired", false)) {
+      exit.kind = ContainerExit::Kind::kLeaseExpired;
+      exit.signal = doc.value("signal", SIGKILL);
     } else if (doc.value("launch_failed", false)) {
       exit.kind = ContainerExit::Kind::kLaunchFailed;
       exit.code = doc.value("code", 127);
@@ -113,6 +125,22 @@ Result<ContainerExit> decode_exit_status(std::string_view text) {
     exit.message = doc.value("message", "");
     return exit;
   });
+}
+
+std::string encode_volume_lease(std::int64_t deadline_boottime_ns) {
+  return json{{"deadline_boottime_ns", deadline_boottime_ns}}.dump();
+}
+
+Result<std::int64_t> decode_volume_lease(std::string_view text) {
+  return parse_json<std::int64_t>(text, "volume lease", [](const json& doc) {
+    return doc.at("deadline_boottime_ns").get<std::int64_t>();
+  });
+}
+
+std::int64_t boottime_ns() {
+  timespec now{};
+  ::clock_gettime(CLOCK_BOOTTIME, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
 Status replace_file(const std::string& path, std::string_view contents) {

@@ -48,8 +48,19 @@ Result<SupervisorPid> decode_supervisor_pid(std::string_view text);
 //   {"exited":true,"code":3}
 //   {"signaled":true,"signal":15}
 //   {"launch_failed":true,"code":127,"message":"exec nosuch: No such file or directory"}
+//   {"lease_expired":true,"signal":9,"message":"volume lease ... expired ..."}
 std::string encode_exit_status(const ContainerExit& exit);
 Result<ContainerExit> decode_exit_status(std::string_view text);
+
+// The volume lease file (LinuxContainerizer::Options::volume_lease_file): the containerizer
+// replaces it at every renewal of the node's lease on its external volumes, and the supervisor
+// of each task with external volumes reads it every kLeaseCheckInterval.
+//   {"deadline_boottime_ns":123456789000}
+// CLOCK_BOOTTIME reads the same in every process of the machine, whatever its namespaces, and
+// keeps counting through a suspend, as the master's clock does.
+std::string encode_volume_lease(std::int64_t deadline_boottime_ns);
+Result<std::int64_t> decode_volume_lease(std::string_view text);
+std::int64_t boottime_ns();
 
 // Replaces `path` atomically (temporary file, rename) without forcing it to disk. For the pid
 // file: it means something only during this boot (a reboot takes the supervisor with it), so it

@@ -10,11 +10,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "agent/linux/lease_watch.h"
 #include "agent/linux/runtime_dir.h"
 #include "common/atomic_file.h"
 
@@ -150,6 +154,15 @@ class Supervisor {
     if (!spec->shell && spec->arguments.empty()) {
       return launch_failed("no command: shell is false and arguments are empty");
     }
+    // Only tasks with external volumes watch the lease, and only their supervisors wake up for
+    // it; opened before the mounts below can cover its path.
+    if (!spec->lease_volumes.empty() && !spec->lease_file.empty()) {
+      auto watch = LeaseWatch::open(spec->lease_file, spec->lease_volumes);
+      if (!watch.ok()) return launch_failed(watch.error().message);
+      lease_.emplace(std::move(watch).value());
+      if (auto expired = lease_->check(boottime_ns()))
+        return launch_failed("not started: " + *expired);
+    }
     // The task's volumes, in this namespace only: / is private already, so neither the bind
     // mounts nor their removal when the namespace ends reach the host.
     for (const auto& mount : spec->mounts) {
@@ -163,6 +176,7 @@ class Supervisor {
         return launch_failed("hide " + path + ": " + std::strerror(errno));
       }
     }
+    for (const auto& mount : spec->mounts) volume_targets_.push_back(mount.target);
     return supervise(*spec);
   }
 
@@ -248,12 +262,25 @@ class Supervisor {
   }
 
   // Forwards signals and reaps children until `command` ends; every process of the namespace
-  // that loses its parent is re-parented to us, so we reap whatever comes.
+  // that loses its parent is re-parented to us, so we reap whatever comes. With a lease to
+  // watch, also wakes up every kLeaseCheckInterval to read it.
   int wait_for(pid_t command) {
+    const timespec interval{0, std::chrono::nanoseconds(kLeaseCheckInterval).count()};
+    std::int64_t last_check = boottime_ns();
     while (true) {
       siginfo_t info;
-      int sig = ::sigwaitinfo(&waited_, &info);
-      if (sig < 0) continue;  // EINTR: a stop/continue signal
+      int sig =
+          lease_ ? ::sigtimedwait(&waited_, &info, &interval) : ::sigwaitinfo(&waited_, &info);
+      // Checked on any wake-up once the interval has passed, so that a stream of signals cannot
+      // postpone it.
+      if (lease_ && fenced_.empty()) {
+        const std::int64_t now = boottime_ns();
+        if (now - last_check >= std::chrono::nanoseconds(kLeaseCheckInterval).count()) {
+          last_check = now;
+          if (auto expired = lease_->check(now)) fence(*expired);
+        }
+      }
+      if (sig < 0) continue;  // EINTR: a stop/continue signal; EAGAIN: the interval passed
       if (sig != SIGCHLD) {
         // The command's group, or the command itself if it has not reached setsid() yet.
         if (::kill(-command, sig) != 0) ::kill(command, sig);
@@ -264,7 +291,12 @@ class Supervisor {
       while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
         if (pid != command) continue;
         ContainerExit exit;
-        if (WIFSIGNALED(status)) {
+        if (!fenced_.empty()) {
+          exit.kind = ContainerExit::Kind::kLeaseExpired;
+          exit.signal = SIGKILL;
+          exit.message = fenced_;
+          sync_volumes();
+        } else if (WIFSIGNALED(status)) {
           exit.kind = ContainerExit::Kind::kSignaled;
           exit.signal = WTERMSIG(status);
         } else {
@@ -273,6 +305,25 @@ class Supervisor {
         }
         return record(exit);
       }
+    }
+  }
+
+  // The lease ran out with no agent to act on it: everything in this pid namespace but us goes
+  // at once (a signal to -1 from a namespace's pid 1 reaches exactly that), as the agent's own
+  // SIGKILL of the container would.
+  void fence(const std::string& why) {
+    fenced_ = why + "; killed the task so that its volumes can move to another node";
+    ::kill(-1, SIGKILL);
+  }
+
+  // What the killed task wrote must reach the volumes now, while the lease's margin lasts, and
+  // not when the kernel next writes back, after another node may have mounted them.
+  void sync_volumes() const {
+    for (const auto& target : volume_targets_) {
+      int fd = ::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) continue;
+      ::syncfs(fd);
+      ::close(fd);
     }
   }
 
@@ -290,6 +341,9 @@ class Supervisor {
 
   RuntimeDir dir_;
   sigset_t waited_{};
+  std::optional<LeaseWatch> lease_;
+  std::vector<std::string> volume_targets_;
+  std::string fenced_;  // why the task was killed for the lease; empty while it was not
 };
 
 }  // namespace

@@ -4,6 +4,12 @@
 // the command's process group, reaps every orphan of the namespace, and records how the command
 // ended in exit_status before it exits (which makes the kernel kill whatever is left in the
 // namespace). It outlives an agent restart: the next agent re-adopts it through its pid file.
+//
+// A task with external volumes (spec.json's lease_volumes) must not outlive its node's lease on
+// them, agent or no agent: its supervisor reads the lease file the agent's containerizer keeps
+// (lease_watch.h) every 250 ms, and once the deadline has passed SIGKILLs everything in the
+// namespace, syncs the volumes' filesystems and records a lease_expired exit naming them.
+// Supervisors of other tasks never wake up for it.
 #pragma once
 
 #include <signal.h>
