@@ -13,6 +13,7 @@ packages=(
   # tests and benchmarks
   curl python3 python3-pytest python3-marathon sqlite3
   wrk  # HTTP GET throughput benchmarks
+  postgresql python3-psycopg2  # tests/e2e and bench/failover.py: a real database fails over
 )
 
 missing=()
