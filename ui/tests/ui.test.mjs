@@ -102,12 +102,24 @@ test("a validation error shows next to the field it names, then the app deploys"
   await dialog.locator("input[name=cpus]").fill("0.1");
   await dialog.locator("button[data-tab=json]").click();
   const editor = dialog.locator("textarea.json");
+  assert.equal(await dialog.locator("[data-pane=form]").isVisible(), false);
   const definition = JSON.parse(await editor.inputValue());
   assert.equal(definition.id, APP);
   assert.equal(definition.cpus, 0.1);
   definition.mem = 32;
   definition.healthChecks = [{ protocol: "COMMAND", command: { value: "true" },
     gracePeriodSeconds: 5, intervalSeconds: 1, maxConsecutiveFailures: 3 }];
+  // In the JSON editor a detail is listed under it with its line, and selects what it names.
+  const volumePath = "/container/volumes(0)/external/name";
+  await editor.fill(JSON.stringify({ ...definition, container: { type: "MESOS", volumes: [
+    { containerPath: "data", mode: "RW", external: { name: "Bad Name!", provider: "dvdi" } }] } }, null, 2));
+  await dialog.locator("button[type=submit]").click();
+  const detail = dialog.locator(`.json-errors li[data-error-for="${volumePath}"]`);
+  await detail.waitFor();
+  assert.match(await detail.textContent(), /line \d+/);
+  await detail.locator("button").click();
+  assert.equal(await editor.evaluate((el) => el.value.slice(el.selectionStart, el.selectionEnd)), '"Bad Name!"');
+  await shot("03-json-error");
   await editor.fill(JSON.stringify(definition, null, 2));
   await shot("03-deploy-json");
   await dialog.locator("button[type=submit]").click();

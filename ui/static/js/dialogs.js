@@ -1,6 +1,7 @@
 // Modal dialogs: confirmations, forms and JSON editors, with the API's refusals shown where
 // they belong: a 422's details next to the field whose JSON path they name, the rest above.
 import { h } from "./dom.js";
+import { locate } from "./jsonpath.js";
 
 // Opens a modal. `body` is a node (inputs inside may carry data-path="/cpus" to receive that
 // path's errors). `onSubmit({force})` runs on submit; if it throws, the error is shown and the
@@ -76,6 +77,27 @@ function showError(form, errorBox, error) {
     } else {
       unplaced.push(detail);
     }
+  }
+  // In a JSON editor, each remaining detail goes under the editor with its line, and selects
+  // the value it names when clicked.
+  const editor = [...form.querySelectorAll("textarea.json")].find((el) => !el.closest("[hidden]"));
+  if (editor && unplaced.length) {
+    editor.classList.add("invalid");
+    editor.after(h("ul.field-error.json-errors", unplaced.splice(0).map((d) => {
+      const range = locate(editor.value, d.path || "/");
+      const line = range ? editor.value.slice(0, range[0]).split("\n").length : null;
+      const select = () => {
+        if (!range) return;
+        editor.focus();
+        editor.setSelectionRange(range[0], range[1]);
+        const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 16;
+        editor.scrollTop = Math.max(0, (line - 3) * lineHeight);
+      };
+      return h("li", { "data-error-for": d.path },
+        h("button.linkish", { type: "button", onclick: select, title: "Show in the editor" },
+          h("code", d.path || "/"), line ? ` line ${line}` : ""),
+        ": ", (d.errors || []).join("; "));
+    })));
   }
   const status = error.status ? `${error.status}: ` : "";
   errorBox.append(h("strong", `${status}${error.message || "Something went wrong"}`));
