@@ -5,8 +5,10 @@ The browser tests are JavaScript (node's test runner, playwright-core, Debian's 
 that is what drives a browser best; this file runs them so that they get the same real cluster
 fixtures as every other integration test. scripts/install-deps.sh installs chromium and the npm
 packages; without them the browser test is skipped, unless BERTH_REQUIRE_UI_TESTS=1 (which
-scripts/test.sh sets) makes that a failure. Screenshots go to .work/ui-test/ (docs/ui.md)."""
+scripts/test.sh sets) makes that a failure. Screenshots go to .work/ui-test/<test>/screenshots/
+(docs/ui.md)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from cluster import http
+from cluster import Master, Node, http, remove_cgroups
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 UI_DIR = os.path.join(ROOT, "ui")
@@ -78,20 +80,54 @@ def browser_tools_missing():
     return None
 
 
-def test_browser(cluster):
+def run_browser_test(name, master, **env):
+    """Runs ui/tests/<name>.test.mjs against `master`; its output, the master's log and the
+    screenshots go to ARTIFACTS/<name>/ (replaced at each run)."""
     missing = browser_tools_missing()
     if missing:
         if os.environ.get("BERTH_REQUIRE_UI_TESTS") == "1":
             pytest.fail(f"browser tests cannot run: {missing} (scripts/install-deps.sh installs it)")
         pytest.skip(missing)
-    cluster.node(attributes="rack:r1")
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    os.makedirs(ARTIFACTS)
-    env = dict(os.environ, BERTH_UI_URL=f"http://127.0.0.1:{cluster.master.http_port}",
-               BERTH_UI_ARTIFACTS=os.path.join(ARTIFACTS, "screenshots"), CHROMIUM=CHROMIUM)
-    result = subprocess.run(["node", "--test", "--test-reporter=spec", "tests/ui.test.mjs"],
+    out = os.path.join(ARTIFACTS, name)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    env = dict(os.environ, BERTH_UI_URL=f"http://127.0.0.1:{master.http_port}",
+               BERTH_UI_ARTIFACTS=os.path.join(out, "screenshots"), CHROMIUM=CHROMIUM, **env)
+    result = subprocess.run(["node", "--test", "--test-reporter=spec", f"tests/{name}.test.mjs"],
                             cwd=UI_DIR, env=env, capture_output=True, text=True, timeout=180)
-    with open(os.path.join(ARTIFACTS, "node-test.log"), "w") as f:
+    with open(os.path.join(out, "node-test.log"), "w") as f:
         f.write(result.stdout + result.stderr)
-    shutil.copy(cluster.master.log_path, ARTIFACTS)
+    shutil.copy(master.log_path, out)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+
+
+def test_browser(cluster):
+    """Deploy, watch, scale, suspend and destroy an app from the UI; see a validation error at its
+    field; the Agents and Volumes pages; polling when the event stream is refused."""
+    if browser_tools_missing() is None:
+        cluster.node(attributes="rack:r1")
+    run_browser_test("ui", cluster.master)
+
+
+def test_browser_volume_failover(work_dir):
+    """A volume's failover as the UI shows it, live: two nodes sharing a blockpool; the browser
+    test kills the node that holds the volume."""
+    if browser_tools_missing() is not None:
+        return run_browser_test("failover", None)
+    pool = os.path.join(work_dir, "pool")
+    os.makedirs(pool)
+    master = Master(os.path.join(work_dir, "master")).start()
+    nodes = []
+    try:
+        for i in range(2):
+            node = Node(master, os.path.join(work_dir, f"node-{i + 1}"), hostname=f"127.0.0.{i + 2}",
+                        extra_flags=[f"--volume_pool={pool}"])
+            nodes.append(node)
+            node.start()
+        pids = {node.agent_id(): node.namespace.pid for node in nodes}
+        run_browser_test("failover", master, BERTH_UI_NODES=json.dumps(pids))
+    finally:
+        for node in nodes:
+            node.stop()
+        master.stop()
+        remove_cgroups()

@@ -79,10 +79,10 @@ function eventsSection(store, only) {
   const events = store.events.filter((e) => e.type.startsWith("volume_") && (!only || e.data.volume === only));
   const rows = events.slice(0, 50).map((e) => h(`tr${ALARMING.includes(e.type) ? ".alarm" : ""}`,
     { "data-event": e.type },
-    h("td", fmtTime(e.data.timestamp)),
-    h("td", h("code", e.type.replace(/^volume_/, ""))),
-    h("td", link(`#/volumes/${encodeURIComponent(e.data.volume)}`, e.data.volume)),
-    h("td", agentLink(store, e.data.agentId)),
+    h("td.nowrap", fmtTime(e.data.timestamp)),
+    h("td.nowrap", h("code", e.type.replace(/^volume_/, ""))),
+    h("td.nowrap", link(`#/volumes/${encodeURIComponent(e.data.volume)}`, e.data.volume)),
+    h("td.nowrap", agentLink(store, e.data.agentId)),
     h("td.num", e.data.epoch ?? "–"),
     h("td.num", e.data.durationSeconds !== undefined ? `${(+e.data.durationSeconds).toFixed(2)} s` : ""),
     h("td", e.data.message || "")));
