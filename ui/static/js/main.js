@@ -26,8 +26,23 @@ function route() {
 let ctx = null;
 let current = null;
 
+// True while the user has text selected on the page (to copy a task id, say): a re-render would
+// take the selection away, so it waits until the selection is gone.
+function selecting() {
+  const selection = window.getSelection();
+  return selection && !selection.isCollapsed && page.contains(selection.anchorNode);
+}
+let deferred = false;
+document.addEventListener("selectionchange", () => {
+  if (deferred && !selecting()) { deferred = false; render(); }
+});
+
 function render(options = {}) {
   const next = route();
+  if (current && current.key === next.key && !options.keepFocus && selecting()) {
+    deferred = true;
+    return;
+  }
   if (!current || current.key !== next.key) {
     ctx = { rerender: (o) => render(o) };
     current = next;
