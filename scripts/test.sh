@@ -13,7 +13,10 @@ echo "== unit and component tests (ctest) =="
 ctest --test-dir "build/$preset" --output-on-failure -j 2
 
 echo "== integration tests (pytest, real processes) =="
-BERTH_BIN="$PWD/build/$preset/bin/berth" /usr/bin/python3 -m pytest -q tests/integration
+# Includes the web UI's browser tests (tests/integration/test_ui.py runs ui/tests/*.mjs), which
+# must not be skipped here: install-deps.sh has installed chromium and playwright-core.
+BERTH_BIN="$PWD/build/$preset/bin/berth" BERTH_REQUIRE_UI_TESTS=1 \
+  /usr/bin/python3 -m pytest -q tests/integration
 
 # A pytest run of its own: both directories have a conftest.py, and tests/e2e imports
 # tests/integration's harness by path.
