@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
   AgentOptions agent;
   std::string resources_text;
   std::string attributes_text;
-  CLI::App* agent_cmd = app.add_subcommand("agent", "run an agent on this node");
+  CLI::App* agent_cmd = app.add_subcommand(
+      "agent", "run an agent on this node; `berth agent ls` lists the agents instead");
   agent_cmd->add_option("--master", agent.master, "the master's host:port")->capture_default_str();
   agent_cmd->add_option("--work_dir,--work-dir", agent.work_dir, "checkpoints and sandboxes")
       ->capture_default_str();

@@ -142,10 +142,22 @@ def test_task_ls_kill_and_logs(node_cluster, tmp_path):
     wait_for(lambda: c.api.app("/logger")["instances"] == 1 and len(task_ids(c, "/logger")) == 1,
              timeout=20, what="the app scaled to 1")
 
+    assert ok(c, "task", "logs", victim, "--stdout", "-n", "0").startswith("out-1\n")
+
     code, _, err = berth(c, "task", "kill", "no-such-task")
     assert code == 1 and "no running task 'no-such-task'" in err
     code, _, err = berth(c, "task", "logs", "no-such-task")
     assert code == 1 and "404" in err
+
+
+def test_task_logs_follow_until_the_task_ends(node_cluster):
+    c = node_cluster
+    c.api.ok("POST", "/v2/apps", {
+        "id": "/ticker", "cpus": 0.1, "mem": 16, "backoffSeconds": 60,
+        "cmd": "sleep 0.5; for i in 1 2 3 4 5; do echo tick-$i; sleep 0.3; done"}, expect=(201,))
+    task = wait_for(lambda: (task_ids(c, "/ticker") or [None])[0], timeout=20, what="the task")
+    out = ok(c, "task", "logs", task, "--stdout", "-f", timeout=30)
+    assert out == "".join(f"tick-{i}\n" for i in range(1, 6))
 
 
 def test_deployment_ls_watch_and_cancel(node_cluster, tmp_path):
