@@ -161,8 +161,12 @@ void AgentServer::read_file(const HttpRequest& request, const Responder& respond
       },
       [result, respond] {
         if (!result->ok()) return respond(error_response(result->error()));
-        nlohmann::json body{{"data", (*result)->data}, {"offset", (*result)->offset}};
-        // Logs are bytes; a chunk may end inside a UTF-8 sequence, which JSON cannot carry.
+        // Logs are bytes; a chunk may end inside a UTF-8 sequence, which JSON cannot carry, so
+        // such bytes are replaced and `length` (Berth's addition to Mesos' shape) counts the
+        // bytes read, for the next offset.
+        nlohmann::json body{{"data", (*result)->data},
+                            {"offset", (*result)->offset},
+                            {"length", (*result)->data.size()}};
         respond(json_response(200,
                               body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       });

@@ -79,19 +79,25 @@ class SandboxFile {
     return static_cast<std::int64_t>(number_field(answer->body, "offset"));
   }
 
-  // The bytes from `offset` to the end of the file as it is now.
-  std::optional<std::string> read_from(std::int64_t offset) const {
+  struct Read {
     std::string text;
+    std::int64_t end = 0;  // the offset after the last byte read
+  };
+
+  // The bytes from `offset` to the end of the file as it is now.
+  std::optional<Read> read_from(std::int64_t offset) const {
+    Read read{"", offset};
     while (true) {
       auto answer = agent_.expect(
-          "GET",
-          "/files/read?path=" + path_ +
-              "&offset=" + std::to_string(offset + static_cast<std::int64_t>(text.size())),
-          {200});
+          "GET", "/files/read?path=" + path_ + "&offset=" + std::to_string(read.end), {200});
       if (!answer) return std::nullopt;
       const std::string chunk = text_field(answer->body, "data");
-      if (chunk.empty()) return text;
-      text += chunk;
+      if (chunk.empty()) return read;
+      read.text += chunk;
+      // Bytes that are not UTF-8 arrive replaced, so the text's size may not be the bytes'
+      // count: Berth's agent says how many it read.
+      read.end += static_cast<std::int64_t>(
+          number_field(answer->body, "length", static_cast<double>(chunk.size())));
     }
   }
 
@@ -126,12 +132,13 @@ int task_logs(const TaskCommand& command, const ApiClient& master, std::ostream&
     const std::int64_t window =
         command.lines == 0 ? *size : std::max<std::int64_t>(65536, command.lines * 512);
     const std::int64_t start = std::max<std::int64_t>(0, *size - window);
-    auto text = files[i].read_from(start);
-    if (!text) return kExitApiError;
-    offsets[i] = start + static_cast<std::int64_t>(text->size());
+    auto read = files[i].read_from(start);
+    if (!read) return kExitApiError;
+    offsets[i] = read->end;
+    std::string& text = read->text;
     // A read that starts mid-file starts mid-line: that first piece of a line is not shown.
-    if (start > 0) text->erase(0, std::min(text->size(), text->find('\n') + 1));
-    out << last_lines(*text, command.lines);
+    if (start > 0) text.erase(0, std::min(text.size(), text.find('\n') + 1));
+    out << last_lines(text, command.lines);
   }
   out.flush();
   // --follow: what the files gain, until the task has ended and its last words are shown.
@@ -143,13 +150,13 @@ int task_logs(const TaskCommand& command, const ApiClient& master, std::ostream&
     if (state.empty()) return kExitApiError;
     ended = is_terminal(state);
     for (std::size_t i = 0; i < files.size(); ++i) {
-      auto text = files[i].read_from(offsets[i]);
-      if (!text) return kExitApiError;
-      if (text->empty()) continue;
+      auto read = files[i].read_from(offsets[i]);
+      if (!read) return kExitApiError;
+      if (read->text.empty()) continue;
       if (headers && shown != i) out << "\n==> " << files[i].name() << " <==\n";
       shown = i;
-      offsets[i] += static_cast<std::int64_t>(text->size());
-      out << *text << std::flush;
+      offsets[i] = read->end;
+      out << read->text << std::flush;
     }
   }
   return kExitOk;

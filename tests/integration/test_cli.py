@@ -281,7 +281,8 @@ def test_files_read_serves_only_task_sandboxes(node_cluster):
     # The task plants links to escape its sandbox.
     c.api.ok("POST", "/v2/apps", {
         "id": "/planter", "cpus": 0.1, "mem": 16,
-        "cmd": "ln -s /etc/passwd leak; ln -s .. up; echo planted; sleep 1000"}, expect=(201,))
+        "cmd": "ln -s /etc/passwd leak; ln -s .. up; printf '\\377x\\n' > bytes; echo planted;"
+               " sleep 1000"}, expect=(201,))
     task = wait_for(lambda: (task_ids(c, "/planter") or [None])[0], timeout=20, what="the task")
     agent = f"http://127.0.0.1:{c.nodes[0].port}"
 
@@ -289,8 +290,11 @@ def test_files_read_serves_only_task_sandboxes(node_cluster):
         return http("GET", f"{agent}/files/read?path={path}{query}")
 
     wait_for(lambda: read(f"{task}/stdout")[1].get("data") == "planted\n", what="stdout")
-    assert read(f"{task}/stdout", "&offset=-1") == (200, {"data": "", "offset": 8})
-    assert read(f"{task}/stdout", "&offset=2&length=3") == (200, {"data": "ant", "offset": 2})
+    assert read(f"{task}/stdout", "&offset=-1") == (200, {"data": "", "offset": 8, "length": 0})
+    assert read(f"{task}/stdout", "&offset=2&length=3") == (
+        200, {"data": "ant", "offset": 2, "length": 3})
+    # Bytes that are not UTF-8 arrive replaced; `length` still counts the bytes read.
+    assert read(f"{task}/bytes") == (200, {"data": "\ufffdx\n", "offset": 0, "length": 3})
     for path in (f"{task}/leak", f"{task}/up/{task}/stdout", f"{task}/../{task}/stdout",
                  "../../../etc/passwd", "/etc/passwd", task):
         status, body = read(path)
