@@ -9,8 +9,6 @@ COMMIT was acknowledged is still there."""
 import os
 import time
 
-import pytest
-
 from marathon_helpers import poll
 from pg_cluster import external_volume, pg_app, sandbox_log, wait_accepting_writes
 from pg_workload import check, read_log, start_writer, stop_writer
@@ -65,7 +63,8 @@ def test_postgres_fails_over_to_another_node_without_losing_acknowledged_rows(pg
     # A different agent, a newer epoch, the old attachment ended by the fence.
     assert second["slaveId"] != first["slaveId"]
     assert second["host"] != first["host"]
-    after = volume(api, VOLUME)
+    after = poll(lambda: (lambda v: v if v["state"] == "ATTACHED" else None)(volume(api, VOLUME)),
+                 timeout=15, what=f"{VOLUME} to be reported ATTACHED on the new node")
     assert after["attachment"]["agentId"] == second["slaveId"], after
     assert after["attachment"]["epoch"] > before["attachment"]["epoch"], (before, after)
     ended = [h for h in after["attachmentHistory"] if h["agentId"] == first["slaveId"]]
@@ -84,13 +83,6 @@ def _running_elsewhere(api, old_agent):
     return running[0] if running else None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "agents report their volume mounts to the master only when they register, not with their "
-    "polls (docs/volumes.md, 'Not wired yet'): a volume attached for a task stays ATTACHING, and "
-    "when the controller's 180 s attach timeout passes it orders an unmount that stops the "
-    "running PostgreSQL (volume_error 'not reported mounted within 180s; stopping task ...'), "
-    "after which the app is relaunched and the cycle repeats; likewise the volume of a stopped app "
-    "stays DETACHING ('the unmount is not confirmed after 60s; asking again') though unmounted"))
 def test_the_volume_is_reported_attached_while_postgres_runs_and_released_when_it_stops(pg_cluster):
     api, url = pg_cluster.api, pg_cluster.api_url
     api.ok("POST", "/v2/apps", pg_app(APP, external_volume(VOLUME)), expect=(201,))
