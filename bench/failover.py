@@ -60,7 +60,8 @@ MILESTONES = ["kill"] + [milestone for _, milestone, _ in PHASES]
 # The attach phase, split: the scheduler's relaunch (it waits for the fence, and for the app's
 # launch backoff: the lost task counts as a failure) and the new agent's loop device and mount.
 SPLITS = [
-    ("  relaunch", "fenced", "granted", "volume_fenced -> volume_attaching (the new epoch granted to the new task's agent)"),
+    ("  relaunch", "fenced", "granted",
+     "volume_fenced -> volume_attaching (the new epoch granted to the new task's agent)"),
     ("  mount", "granted", "mounted", "volume_attaching -> the volume's filesystem mounted on the new node"),
 ]
 # Launch backoff forgets an app's failures after maxLaunchDelaySeconds without one. Runs at least
