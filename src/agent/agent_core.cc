@@ -811,7 +811,11 @@ void AgentCore::maybe_finish_fence() {
       spdlog::error("FENCING failed: {}; trying again", fenced.error().message);
       return;
     }
-    core.fenced_ = true;
+    // The master may have answered while the fence ran: the lease is renewed, and tasks
+    // launched since may use external volumes again, so this node is not fenced any more
+    // (the simulator's seed 348 saw fenced() true beside such a task).
+    core.fenced_ = core.lease_expired();
+    if (!core.fenced_) return;
     spdlog::error(
         "FENCED: every task using an external volume is stopped and every external "
         "volume unmounted on this node");

@@ -11,6 +11,7 @@
 #include "agent/linux/supervisor.h"
 #include "cli/dev.h"
 #include "cli/duration_flag.h"
+#include "cli/sim_command.h"
 #include "cli/volume_command.h"
 #include "http/event_loop.h"
 #include "master/master_server.h"
@@ -170,6 +171,9 @@ int main(int argc, char** argv) {
       volume_cmd->add_subcommand("rm", "delete a volume (refused while attached or in use)");
   volume_rm->add_option("name", volume.name, "the volume's name")->required();
 
+  SimCommand sim;
+  CLI::App* sim_cmd = add_sim_command(app, sim);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -183,6 +187,7 @@ int main(int argc, char** argv) {
     if (*volume_rm) volume.verb = VolumeCommand::Verb::kRemove;
     return run_volume_command(volume, std::cout, std::cerr);
   }
+  if (*sim_cmd) return run_sim_command(sim, std::cout, std::cerr);
   if (*master_cmd) return serve<MasterServer>("master", master);
   if (*agent_cmd) {
     auto resources = Resources::parse(resources_text);

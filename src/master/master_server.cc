@@ -17,12 +17,11 @@
 #include "master/http_agent_channel.h"
 #include "master/launch_request_json.h"
 #include "master/master_metrics.h"
+#include "master/master_stack.h"
 #include "master/scheduler_events.h"
 #include "master/state_json.h"
 #include "master/task_event_publisher.h"
 #include "master/volume_wiring.h"
-#include "scheduler/app_scheduler.h"
-#include "scheduler/app_volumes.h"
 #include "state/memory_state_store.h"
 #include "state/sqlite_state_store.h"
 
@@ -119,41 +118,24 @@ Status MasterServer::start() {
       std::min(options_.core.poll_timeout, options_.core.heartbeat_interval);
   channel_ = std::make_unique<HttpAgentChannel>(loop_.clock(), options_.core.poll_timeout);
   random_ = std::make_unique<Random>(Random::os_seed());
-  core_ = std::make_unique<MasterCore>(options_.core, loop_.clock(), *store_, *channel_, *random_);
-  // Events and metrics are wired before recovery, so the recovered tasks' states are known.
   metrics_ = std::make_unique<MetricsRegistry>();
   events_ = std::make_unique<EventBus>(loop_.clock());
+  stack_ = std::make_unique<MasterStack>(
+      MasterStackConfig{options_.core, options_.volumes, scheduler::SchedulerConfig{}},
+      loop_.clock(), *store_, *channel_, *random_, *events_, *metrics_);
+  MasterCore& core = stack_->core();
+  // Events and metrics are wired before recovery, so the recovered tasks' states are known.
   task_events_ = std::make_unique<TaskEventPublisher>(loop_.clock(), *events_);
-  core_->on_task_changed([this](const TaskRecord& task) { task_events_->task_changed(task); });
+  core.on_task_changed([this](const TaskRecord& task) { task_events_->task_changed(task); });
   event_stream_ = std::make_unique<EventStreamEndpoint>(loop_.clock(), *events_, options_.events,
                                                         metrics_.get());
-  register_master_metrics(*metrics_, *core_, *events_, *event_stream_);
-  BERTH_RETURN_IF_ERROR(core_->recover());
-  // Volumes after the core, so that the agents they are attached to are known; their events
-  // and timer orders are wired before their recovery.
-  BERTH_RETURN_IF_ERROR(validate(options_.volumes));
-  volumes_ = std::make_unique<VolumeController>(loop_.clock(), *store_, options_.volumes);
-  volume_wiring_ = std::make_unique<VolumeWiring>(*volumes_, *core_, *events_, *metrics_);
-  if (auto recovered = volumes_->recover(); !recovered.ok()) {
-    return recovered.error().context("recover volumes");
-  }
-  volume_wiring_->recovered();
-  scheduler_ = std::make_unique<scheduler::AppScheduler>(scheduler::SchedulerConfig{},
-                                                         loop_.clock(), *store_, *core_, *random_);
-  scheduler_->set_events(scheduler_events(*events_, loop_.clock()));
-  wire_app_volumes();
-  BERTH_RETURN_IF_ERROR(scheduler_->recover());
-  // Claims of tasks the master does not run (a launch that never persisted, a task that ended
-  // while it was down) go now, before any new claim can be refused because of them.
-  app_volumes_->release_orphans([this](const std::string& task_id) {
-    const TaskRecord* task = core_->find_task(task_id);
-    return task != nullptr && !is_terminal(task->state);
-  });
+  register_master_metrics(*metrics_, core, *events_, *event_stream_);
+  BERTH_RETURN_IF_ERROR(stack_->recover(scheduler_events(*events_, loop_.clock())));
+  stack_recovered_ = true;
 
   auto routes = std::make_shared<Routes>();
-  MasterCore& core = *core_;
   HttpAgentChannel& channel = *channel_;
-  VolumeWiring& volume_wiring = *volume_wiring_;
+  VolumeWiring& volume_wiring = stack_->volume_wiring();
   const std::int64_t volume_lease_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(options_.volumes.lease).count();
   MasterIdentity identity{options_.hostname, options_.port, kVersion};
@@ -281,36 +263,23 @@ Status MasterServer::start() {
   auto http_port = api_server_->listen(options_.address, options_.http_port);
   if (!http_port.ok()) return http_port.error().context("master --http_port");
   http_port_ = *http_port;
-  marathon_api::ServerIdentity identity_v2{options_.hostname, http_port_, core_->master_id(),
+  marathon_api::ServerIdentity identity_v2{options_.hostname, http_port_, core.master_id(),
                                            options_.hostname + ":" + std::to_string(port_)};
   v2_ = std::make_unique<marathon_api::V2Api>(
-      marathon_api::ApiContext{*scheduler_, *core_, loop_.clock(), identity_v2,
-                               api_post_events(*events_, loop_.clock()), volumes_.get()});
+      marathon_api::ApiContext{stack_->scheduler(), core, loop_.clock(), identity_v2,
+                               api_post_events(*events_, loop_.clock()), &stack_->volumes()});
   routes->v2 = v2_.get();
   spdlog::info("master listening on {}:{} (agents, /master/state) and {}:{} (API)",
                options_.address, port_, options_.address, http_port_);
   return {};
 }
 
-void MasterServer::wire_app_volumes() {
-  app_volumes_ = std::make_unique<scheduler::AppVolumes>(
-      *volumes_, [this](const std::vector<VolumeOrder>& orders) { volume_wiring_->send(orders); });
-  scheduler_->set_volumes(app_volumes_.get());
-  // Whatever ends a task (its agent, a kill, an expunge) ends its claims, so that its volume
-  // detaches and its replacement can have it.
-  core_->on_task_changed([this](const TaskRecord& task) {
-    if (is_terminal(task.state)) app_volumes_->release(task.id());
-  });
-  // A volume that becomes free (detached, fenced, created) may be what an app waits for.
-  volumes_->on_event([this](const VolumeEvent& event) {
-    if (const VolumeRecord* volume = volumes_->find(event.volume)) {
-      scheduler_->volume_changed(volume->app_id);
-    }
-  });
+VolumeController* MasterServer::volumes() {
+  return stack_recovered_ ? &stack_->volumes() : nullptr;
 }
 
 void MasterServer::send_volume_orders(const std::vector<VolumeOrder>& orders) {
-  if (volume_wiring_) volume_wiring_->send(orders);
+  if (stack_ && stack_recovered_) stack_->volume_wiring().send(orders);
 }
 
 void MasterServer::stop() {

@@ -18,17 +18,13 @@ class EventLoop;
 class EventStreamEndpoint;
 class HttpAgentChannel;
 class HttpServer;
+class MasterStack;
 class MetricsRegistry;
 class StateStore;
-namespace scheduler {
-class AppScheduler;
-class AppVolumes;
-}  // namespace scheduler
 namespace marathon_api {
 class V2Api;
 }
 class TaskEventPublisher;
-class VolumeWiring;
 
 struct MasterOptions {
   std::string work_dir = "/var/lib/berth/master";
@@ -57,15 +53,12 @@ class MasterServer {
   EventBus& event_bus() { return *events_; }
   MetricsRegistry& metrics() { return *metrics_; }
   // The owner of every volume, for the scheduler's claims and releases. Valid after start().
-  VolumeController* volumes() { return volumes_.get(); }
+  VolumeController* volumes();
   // Delivers orders the controller returned (release(), agent_reported()) to their agents.
   void send_volume_orders(const std::vector<VolumeOrder>& orders);
 
  private:
   struct Routes;
-
-  // Connects the app scheduler to the volume controller: claims, releases, wake-ups.
-  void wire_app_volumes();
 
   EventLoop& loop_;
   MasterOptions options_;
@@ -75,11 +68,8 @@ class MasterServer {
   std::unique_ptr<MetricsRegistry> metrics_;
   std::unique_ptr<EventBus> events_;
   std::unique_ptr<TaskEventPublisher> task_events_;
-  std::unique_ptr<MasterCore> core_;
-  std::unique_ptr<VolumeController> volumes_;
-  std::unique_ptr<VolumeWiring> volume_wiring_;         // after volumes_ and core_: goes first
-  std::unique_ptr<scheduler::AppVolumes> app_volumes_;  // before scheduler_: outlives it
-  std::unique_ptr<scheduler::AppScheduler> scheduler_;
+  std::unique_ptr<MasterStack> stack_;  // core, volumes, scheduler (master_stack.h)
+  bool stack_recovered_ = false;
   std::unique_ptr<marathon_api::V2Api> v2_;
   std::unique_ptr<HttpServer> agent_server_;
   std::unique_ptr<HttpServer> api_server_;

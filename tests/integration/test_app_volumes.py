@@ -4,6 +4,7 @@ node when its node dies, with a higher epoch and its data; a resident app's loca
 volume keeps its data across task restarts on its agent."""
 
 import os
+import time
 
 import pytest
 
@@ -136,3 +137,42 @@ def test_bad_volumes_are_refused_with_the_field_and_nothing_is_created(volume_cl
     assert [d["path"] for d in answer.body["details"]] == ["/container/volumes(0)/external/name"]
     assert c.api.get("/v2/apps").body["apps"] == []
     assert c.api.get("/v2/volumes").body["volumes"] == []
+
+
+def attached(api, name):
+    volume = api.get(f"/v2/volumes/{name}").body
+    return volume if volume.get("state") == "ATTACHED" else None
+
+
+def test_an_agent_restart_keeps_the_task_and_its_mount(volume_cluster):
+    c = volume_cluster
+    c.api.ok("POST", "/v2/apps", external_app("/db", "kept"), expect=(201,))
+    task = c.api.wait_running("/db", 1, timeout=60)[0]
+    before = poll(lambda: attached(c.api, "kept"), what="the volume to be attached")
+    node = c.node_of(task["slaveId"])
+    node.kill_agent()
+    node.start_agent()
+    # Re-adopted, not restarted: the same task, the same attachment, no fence.
+    time.sleep(2)
+    assert [t["id"] for t in c.api.running("/db")] == [task["id"]]
+    after = poll(lambda: attached(c.api, "kept"), what="the volume to stay attached")
+    assert after["attachment"] == before["attachment"]
+    assert after["attachmentHistory"] == []
+
+
+def test_a_master_restart_during_an_attach_carries_on(volume_cluster):
+    c = volume_cluster
+    c.api.ok("POST", "/v2/apps", external_app("/db", "inflight"), expect=(201,))
+    # Kill the master as soon as the claim is persisted (ATTACHING or already ATTACHED).
+    claimed = poll(lambda: (lambda v: v if v.get("state") in ("ATTACHING", "ATTACHED") else None)(
+        c.api.get("/v2/volumes/inflight").body), interval=0.01, what="the claim")
+    c.master.kill()
+    restarted = Master(c.master.work_dir)
+    restarted.port, restarted.http_port = c.master.port, c.master.http_port
+    c.master = restarted.start()
+    c.api = Marathon(c.master)
+    volume = poll(lambda: attached(c.api, "inflight"), timeout=30, what="the attach to finish")
+    assert volume["attachment"]["epoch"] == claimed["attachment"]["epoch"]
+    tasks = c.api.wait_running("/db", 1, timeout=30)
+    assert [t["id"] for t in tasks] == volume["claims"]
+    assert tasks[0]["slaveId"] == volume["attachment"]["agentId"]

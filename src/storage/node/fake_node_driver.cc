@@ -17,7 +17,7 @@ void FakeNodeDriver::end(const std::string& call) {
 Status FakeNodeDriver::stage(const VolumeSpec& volume, const std::string& staging_path) {
   const std::string call = "stage " + volume.name;
   BERTH_RETURN_IF_ERROR(begin(call));
-  auto& pool_epoch = pool_epochs[volume.name];
+  auto& pool_epoch = pool()[volume.name];
   if (pool_epoch > volume.epoch) {
     return conflict("stage " + volume.name + ": epoch " + std::to_string(volume.epoch) +
                     " is older than the pool's " + std::to_string(pool_epoch));

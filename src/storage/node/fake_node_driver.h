@@ -39,6 +39,12 @@ class FakeNodeDriver final : public NodeDriver {
   std::map<std::string, Staged> staged;        // by staging path
   std::map<std::string, Published> published;  // by target path
   std::map<std::string, std::uint64_t> pool_epochs;
+  // Nodes that reach one storage backend see one pool: the simulator points every node's
+  // external driver at the same map. Without it, `pool_epochs` is the pool.
+  void share_pool(std::map<std::string, std::uint64_t>* pool) { shared_pool_ = pool; }
+  std::map<std::string, std::uint64_t>& pool() {
+    return shared_pool_ != nullptr ? *shared_pool_ : pool_epochs;
+  }
   std::vector<std::string> calls;  // "stage v1", "publish v1 /mounts/v1/tasks/t1", ...
 
   // Run before the side effect (an error fails the call) and after it; either may throw.
@@ -55,6 +61,7 @@ class FakeNodeDriver final : public NodeDriver {
   Status begin(const std::string& call);
   void end(const std::string& call);
   std::string name_;
+  std::map<std::string, std::uint64_t>* shared_pool_ = nullptr;
 };
 
 }  // namespace berth
