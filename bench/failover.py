@@ -52,11 +52,16 @@ PHASES = [
     ("pg ready", "first_write", "TASK_RUNNING -> first write acknowledged by the new task (writer's log): "
                                 "PostgreSQL's WAL recovery, and the writer finding the task"),
 ]
+# Not on the way to the first write: when the master learns of the mount (the agent's next poll).
+REPORTED = ("attach reported", "mounted -> volume_attached for the new agent (the master's view: the agent "
+                               "reports mounts with its polls); volume_failed_over's durationSeconds is the "
+                               "master's own figure, from the old agent's last heartbeat to this report")
 MILESTONES = ["kill"] + [milestone for _, milestone, _ in PHASES]
 # The attach phase, split: the scheduler's relaunch (it waits for the fence, and for the app's
 # launch backoff: the lost task counts as a failure) and the new agent's loop device and mount.
 SPLITS = [
-    ("  relaunch", "fenced", "granted", "volume_fenced -> volume_attaching (the new epoch granted to the new task's agent)"),
+    ("  relaunch", "fenced", "granted",
+     "volume_fenced -> volume_attaching (the new epoch granted to the new task's agent)"),
     ("  mount", "granted", "mounted", "volume_attaching -> the volume's filesystem mounted on the new node"),
 ]
 # Launch backoff forgets an app's failures after maxLaunchDelaySeconds without one. Runs at least
@@ -79,9 +84,9 @@ def first(events, predicate, since):
 
 
 class MountWatcher:
-    """Notes, for each node, the first moment the volume shows in its mount namespace. The
-    agents report a mount to the master only when they register, so volume_attached is not a
-    timely sign of it; the node's mount table is."""
+    """Notes, for each node, the first moment the volume shows in its mount namespace. An agent
+    reports a mount to the master with its next poll, so volume_attached comes some time after
+    the mount itself (and often after the first write); the node's mount table says when."""
 
     def __init__(self, nodes, volume, interval=0.005):
         self.nodes, self.volume, self.interval = nodes, volume, interval
@@ -137,8 +142,16 @@ def one_failover(cluster, stream, log_path, run, lost_before, not_before):
         raise
     finally:
         watcher.stop()
-    events = list(stream.events)
     new_agent = new["slaveId"]
+    # The agent reports the mount with a later poll, which may come after the first write: the
+    # master's view (volume_attached, volume_failed_over) is waited for, and not counted above.
+    try:
+        poll(lambda: any(e.get("eventType") == "volume_failed_over" and e.get("agentId") == new_agent
+                         and event_time(e) >= kill for e in list(stream.events)),
+             timeout=15, interval=0.05, what="volume_failed_over")
+    except AssertionError:
+        pass  # reported as missing below
+    events = list(stream.events)
     launched = [e for e in events if e.get("eventType") == "status_update_event" and e.get("appId") == APP
                 and e.get("taskStatus") == "TASK_STAGING" and event_time(e) >= kill - 0.001]
     ended = [f"{e['taskId'][-8:]} {e['taskStatus']} {e.get('message', '')}".strip() for e in events
@@ -220,6 +233,8 @@ def phase_times(result):
     times["total"] = m["first_write"]
     for name, start, end, _ in SPLITS:
         times[name] = m[end] - m[start] if m[end] is not None and m[start] is not None else None
+    reported = m.get("attached_event")
+    times[REPORTED[0]] = reported - m["mounted"] if reported is not None and m["mounted"] is not None else None
     return times
 
 
@@ -247,18 +262,22 @@ def print_summary(results, args):
     print()
     print(f"{len(results)} failovers; heartbeat {args.heartbeat} x {args.missed} missed, lease {args.lease}, "
           f"drift margin {args.drift}")
-    print(f"{'phase':12} {'p50':>8} {'p95':>8} {'min':>8} {'max':>8}")
+    print(f"{'phase':15} {'p50':>8} {'p95':>8} {'min':>8} {'max':>8}")
     rows = [p[0] for p in PHASES]
     rows[rows.index("attach") + 1:rows.index("attach") + 1] = [name for name, _, _, _ in SPLITS]
-    for name in rows + ["total"]:
+    for name in rows + ["total", REPORTED[0]]:
         values = [phase_times(r)[name] for r in results if phase_times(r)[name] is not None]
         if not values:
-            print(f"{name:12} {'-':>8}")
+            print(f"{name:15} {'-':>8}")
             continue
-        print(f"{name:12} {percentile(values, 0.5):7.3f}s {percentile(values, 0.95):7.3f}s "
+        print(f"{name:15} {percentile(values, 0.5):7.3f}s {percentile(values, 0.95):7.3f}s "
               f"{min(values):7.3f}s {max(values):7.3f}s")
     attached = sum(1 for r in results if r["milestones"].get("attached_event") is not None)
     print(f"volume_attached events for the new agent: {attached} of {len(results)} runs")
+    reported = [r["failed_over_event_seconds"] for r in results if r["failed_over_event_seconds"] is not None]
+    if reported:
+        print(f"volume_failed_over durationSeconds (master: old agent's last heartbeat -> mount reported): "
+              f"p50 {percentile(reported, 0.5):.3f}s, p95 {percentile(reported, 0.95):.3f}s")
     lost = sum(r["lost"] for r in results)
     print(f"acknowledged writes lost: {lost} of {results[-1]['acknowledged'] if results else 0}")
     print()
@@ -272,6 +291,7 @@ def print_summary(results, args):
             for split, _, _, split_how in SPLITS:
                 print(f"  {split:12} {split_how}")
     print("  total        kill -> first write acknowledged by the new task")
+    print(f"  {REPORTED[0]} {REPORTED[1]}")
     print("  lost         rows whose INSERT (autocommit) returned to the writer but are not in the table "
           "read back after the run, from the new task")
     print("  p50/p95      nearest rank over the runs")

@@ -14,10 +14,11 @@
 # The server listens on the task's $HOST (the agent's address) at $PORT0. Its unix sockets go to
 # /run/postgresql (a sandbox path is too long for a socket's 107 bytes), on a tmpfs mounted there
 # in a mount namespace of the server's own: no other task or server sees them, nothing is left
-# behind when the server goes, and the host's /run/postgresql is untouched. SIGTERM from the agent (it signals the whole process group, so
-# the postmaster sees it too and would begin a "smart" shutdown that waits for clients to leave)
-# is turned into SIGINT, PostgreSQL's fast shutdown: sessions are cut, a checkpoint is written,
-# and the server exits 0 within the kill grace period.
+# behind when the server goes, and the host's /run/postgresql (created if missing) stays empty.
+# SIGTERM from the agent (it signals the whole process group, so the postmaster sees it too and
+# would begin a "smart" shutdown that waits for clients to leave) is turned into SIGINT,
+# PostgreSQL's fast shutdown: sessions are cut, a checkpoint is written, and the server exits 0
+# within the kill grace period.
 set -eu
 
 bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
