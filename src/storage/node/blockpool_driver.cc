@@ -252,9 +252,17 @@ Status BlockpoolDriver::create_image(const VolumeSpec& volume, std::int64_t size
     return errno_error("size " + fresh + " to " + std::to_string(size_mib) + " MiB", err);
   }
   ::close(fd);
-  std::vector<std::string> mkfs = volume.fs_type == "xfs"
-                                      ? std::vector<std::string>{"mkfs.xfs", "-q", "-f", fresh}
-                                      : std::vector<std::string>{"mkfs.ext4", "-q", "-F", fresh};
+  // ext4 with its inode tables zeroed now: left to lazy init, the kernel zeroes them after the
+  // mount from a thread of its own (ext4lazyinit), writes that no task makes and that a fence
+  // has to stop (the shutdown does, on Linux 6.18: filesystem_fence.h). mke2fs zeroes a sparse
+  // image's tables by punching holes whenever the pool can, and then marks them zeroed anyway:
+  // for 16 GiB, 0.21 s and 133 MiB allocated either way (measured on ext4); on a pool that
+  // cannot punch holes, 256 MiB more written in the same time. No thread zeroes the journal
+  // later, so lazy_journal_init stays as it is.
+  std::vector<std::string> mkfs =
+      volume.fs_type == "xfs"
+          ? std::vector<std::string>{"mkfs.xfs", "-q", "-f", fresh}
+          : std::vector<std::string>{"mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0", fresh};
   auto formatted = run_command(mkfs, options_.tool_timeout);
   if (!formatted.ok()) {
     ::unlink(fresh.c_str());
