@@ -177,6 +177,31 @@ TEST_F(LongLeaseTest, TheReplacementWaitsForTheFenceAndTheQueueSaysWhy) {
   EXPECT_NE(running("/db")[0]->agent_id, first.agent_id);
 }
 
+TEST_F(AppVolumesTest, ALostNodeDoesNotDelayTheRelaunchWithBackoff) {
+  ASSERT_TRUE(deploy(external_app("/db")).ok());
+  const TaskRecord first = *running("/db")[0];
+  report_mounts(first.agent_id);
+  silent_hosts_.insert(hosts_[first.agent_id]);
+  // In small steps: the relaunch must follow the fence at once, not after backoffSeconds.
+  std::optional<Instant> fenced;
+  for (int step = 0; step < 200; ++step) {
+    clock_.advance(milliseconds(50));
+    for (const auto& [host, ref] : sessions_) {
+      if (silent_hosts_.count(host) == 0) (void)core_->heartbeat(ref);
+    }
+    settle();
+    VolumeState state = controller_->find("pg1")->state;
+    if (!fenced && state != VolumeState::kAttached && state != VolumeState::kFencing) {
+      fenced = clock_.now();
+    }
+    if (fenced) break;
+  }
+  ASSERT_TRUE(fenced.has_value());
+  ASSERT_EQ(running("/db").size(), 1u);
+  EXPECT_NE(running("/db")[0]->id(), first.id());
+  EXPECT_EQ(scheduler_->last_failure("/db")->id(), first.id()) << "still shown as a failure";
+}
+
 TEST_F(AppVolumesTest, ResidentInstancesKeepTheirSlotsAndAgents) {
   ASSERT_TRUE(deploy(resident_app("/db", 2)).ok());
   auto tasks = running("/db");
