@@ -8,38 +8,14 @@ import time
 
 import pytest
 
-from cluster import Master, Node, remove_cgroups, wait_for
+from cluster import Master, wait_for
 from marathon_helpers import Marathon, poll
 
 
 @pytest.fixture
-def volume_cluster(work_dir):
-    """A master and three nodes sharing one blockpool directory."""
-    pool = os.path.join(work_dir, "pool")
-    os.makedirs(pool)
-
-    class VolumeCluster:
-        def __init__(self):
-            self.master = Master(os.path.join(work_dir, "master")).start()
-            self.api = Marathon(self.master)
-            self.nodes = []
-
-        def node_of(self, agent_id):
-            return next(n for n in self.nodes if n.agent_id() == agent_id)
-
-    c = VolumeCluster()
-    try:
-        for i in range(3):
-            node = Node(c.master, os.path.join(work_dir, f"node-{i + 1}"), hostname=f"127.0.0.{i + 2}",
-                        extra_flags=[f"--volume_pool={pool}"])
-            c.nodes.append(node)
-            node.start()
-        yield c
-    finally:
-        for node in c.nodes:
-            node.stop()
-        c.master.stop()
-        remove_cgroups()
+def volume_cluster(marathon_cluster):
+    """Three nodes sharing one blockpool directory (conftest's marathon_cluster)."""
+    return marathon_cluster
 
 
 # Appends the task's id to a log on the volume, prints the log, then idles.
