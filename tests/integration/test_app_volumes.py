@@ -152,3 +152,27 @@ def test_a_master_restart_during_an_attach_carries_on(volume_cluster):
     tasks = c.api.wait_running("/db", 1, timeout=30)
     assert [t["id"] for t in tasks] == volume["claims"]
     assert tasks[0]["slaveId"] == volume["attachment"]["agentId"]
+
+
+def test_one_constraint_moves_a_database_and_its_data_to_the_ssd_node(volume_cluster):
+    """The seeds' story: the app runs on a spinning disk; changing its constraint to the SSD node
+    stops it, detaches its volume, and starts it on the SSD node with the same data."""
+    c = volume_cluster
+    app = external_app("/db", "moving")
+    app["constraints"] = [["disk", "CLUSTER", "spinning"]]
+    c.api.ok("POST", "/v2/apps", app, expect=(201,))
+    first = c.api.wait_running("/db", 1, timeout=60)[0]
+    ssd = c.nodes[0]
+    assert first["slaveId"] != ssd.agent_id()
+    poll(lambda: attached(c.api, "moving"), what="the volume to be attached")
+
+    c.api.ok("PUT", "/v2/apps/db", {"constraints": [["disk", "CLUSTER", "ssd"]]})
+    second = poll(lambda: next((t for t in c.api.running("/db") if t["id"] != first["id"]), None),
+                  timeout=60, what="the app to run on the SSD node")
+    assert second["slaveId"] == ssd.agent_id()
+    log = poll(lambda: (lambda text: text if second["id"] in text else None)(
+        volume_log(ssd, second["id"])), what="the moved task's line")
+    assert log.split() == [first["id"], second["id"]]
+    volume = poll(lambda: attached(c.api, "moving"), what="the volume on the SSD node")
+    assert volume["attachment"]["agentId"] == ssd.agent_id()
+    assert volume["attachmentHistory"][-1]["endedBy"] == "detached", "a clean move, not a fence"
