@@ -27,8 +27,7 @@ bool is_failure(TaskState state) {
 // Failures of the task itself, which the launch backoff slows down. A task lost or given up
 // with its node is not one: delaying its replacement would only lengthen a failover.
 bool is_task_failure(TaskState state) {
-  return state == TaskState::kFailed || state == TaskState::kError ||
-         state == TaskState::kDropped;
+  return state == TaskState::kFailed || state == TaskState::kError || state == TaskState::kDropped;
 }
 
 // The filter reason of agents refused because the app's volume is (or lives) on another one.

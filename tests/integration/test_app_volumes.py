@@ -176,3 +176,25 @@ def test_one_constraint_moves_a_database_and_its_data_to_the_ssd_node(volume_clu
     volume = poll(lambda: attached(c.api, "moving"), what="the volume on the SSD node")
     assert volume["attachment"]["agentId"] == ssd.agent_id()
     assert volume["attachmentHistory"][-1]["endedBy"] == "detached", "a clean move, not a fence"
+
+
+def test_a_volume_grows_on_request_at_its_next_attach(volume_cluster):
+    c = volume_cluster
+    c.api.ok("POST", "/v2/volumes", {"name": "growing", "size": 64}, expect=(201,))
+    app = external_app("/grow", "growing")
+    del app["container"]["volumes"][0]["external"]["size"]
+    app["cmd"] = "df -Pm data | tail -1 && sleep 300"
+    c.api.ok("POST", "/v2/apps", app, expect=(201,))
+    first = c.api.wait_running("/grow", 1, timeout=60)[0]
+
+    def size_seen(task):
+        text = volume_log(c.node_of(task["slaveId"]), task["id"]).split()
+        return int(text[1]) if len(text) > 1 else None
+
+    before = poll(lambda: size_seen(first), what="the first task's df")
+    c.api.ok("PATCH", "/v2/volumes/growing", {"size": 256})
+    c.api.ok("POST", "/v2/apps/grow/restart")
+    second = poll(lambda: next((t for t in c.api.running("/grow") if t["id"] != first["id"]), None),
+                  timeout=60, what="the restarted task")
+    after = poll(lambda: size_seen(second), what="the second task's df")
+    assert before < 64 and after > 192, (before, after)
