@@ -114,6 +114,24 @@ TEST_F(AppVolumesTest, ExternalVolumeIsClaimedForTheLaunchWithAnEpoch) {
   EXPECT_EQ(volume->app_id, "/db");
 }
 
+TEST_F(AppVolumesTest, TheDvdiEnvironmentOfAnAppWithoutContainerVolumesIsClaimedToo) {
+  AppDefinition definition = app("/legacy", 1);
+  definition.upgrade_strategy = {0.0, 0.0};
+  definition.env = {{"DVDI_VOLUME_NAME", "dv1"},
+                    {"DVDI_VOLUME_DRIVER", "rexray"},
+                    {"DVDI_VOLUME_OPTS", "size=2,newfstype=xfs"}};
+  ASSERT_TRUE(deploy(definition).ok());
+  ASSERT_EQ(running("/legacy").size(), 1u);
+  const TaskRecord& task = *running("/legacy")[0];
+  ASSERT_EQ(task.spec.volumes.size(), 1u);
+  EXPECT_EQ(task.spec.volumes[0].volume.name, "dv1");
+  EXPECT_EQ(task.spec.volumes[0].volume.driver, "blockpool");
+  EXPECT_EQ(task.spec.volumes[0].volume.size_mib, 2048);
+  EXPECT_EQ(task.spec.volumes[0].container_path, "/var/lib/rexray/volumes/dv1");
+  EXPECT_GT(task.spec.volumes[0].volume.epoch, 0u) << "claimed, so fenced like any other";
+  EXPECT_EQ(controller_->find("dv1")->claims, std::set<std::string>{task.id()});
+}
+
 TEST_F(AppVolumesTest, AFailedTaskIsReplacedOnTheAgentThatHasTheVolume) {
   ASSERT_TRUE(deploy(external_app("/db")).ok());
   const TaskRecord first = *running("/db")[0];
