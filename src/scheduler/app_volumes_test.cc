@@ -132,6 +132,21 @@ TEST_F(AppVolumesTest, TheDvdiEnvironmentOfAnAppWithoutContainerVolumesIsClaimed
   EXPECT_EQ(controller_->find("dv1")->claims, std::set<std::string>{task.id()});
 }
 
+TEST_F(AppVolumesTest, ASharedVolumeKeepsAllItsTasksOnOneNode) {
+  AppDefinition definition = external_app("/web");
+  definition.instances = 3;
+  definition.container->volumes[0].external->shared = true;
+  ASSERT_TRUE(deploy(definition).ok());
+  auto tasks = running("/web");
+  ASSERT_EQ(tasks.size(), 3u);
+  for (const TaskRecord* task : tasks) {
+    EXPECT_EQ(task->agent_id, tasks[0]->agent_id) << "one node at a time";
+    EXPECT_EQ(task->spec.volumes[0].volume.epoch, tasks[0]->spec.volumes[0].volume.epoch);
+  }
+  EXPECT_EQ(controller_->find("pg1")->access, VolumeAccess::kShared);
+  EXPECT_EQ(controller_->find("pg1")->claims.size(), 3u);
+}
+
 TEST_F(AppVolumesTest, AFailedTaskIsReplacedOnTheAgentThatHasTheVolume) {
   ASSERT_TRUE(deploy(external_app("/db")).ok());
   const TaskRecord first = *running("/db")[0];
