@@ -12,7 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kVerbNames[] = {"ls", "create", "inspect", "rm"};
+constexpr const char* kVerbNames[] = {"ls", "create", "inspect", "rm", "resize"};
 
 std::string size_text(std::int64_t mib) {
   if (mib >= 1024 * 1024 && mib % (1024 * 1024) == 0) return std::to_string(mib >> 20) + "TiB";
@@ -112,6 +112,9 @@ CLI::App* add_volume_command(CLI::App& berth, VolumeCommand& command) {
   verb(Verb::kRemove, "delete a volume (refused while attached or in use)")
       ->add_option("name", command.name, "the volume's name")
       ->required();
+  CLI::App* resize = verb(Verb::kResize, "grow a volume (applied when it is next attached)");
+  resize->add_option("name", command.name, "the volume's name")->required();
+  resize->add_option("size", command.size, "the new size: MiB, or 512M, 16G, 1T")->required();
   return noun;
 }
 
@@ -132,6 +135,14 @@ int run_volume_command(const VolumeCommand& command, std::ostream& out, std::ost
       return kExitBadUsage;
     }
     body = *created;
+  }
+  if (command.verb == VolumeCommand::Verb::kResize) {
+    auto size = parse_volume_size(command.size);
+    if (!size.ok()) {
+      err << name << ": " << size.error().message << "\n";
+      return kExitBadUsage;
+    }
+    body = json{{"size", *size}}.dump();
   }
   auto client = master_client(command.client, name, err);
   if (!client) return kExitBadUsage;
@@ -164,6 +175,18 @@ int run_volume_command(const VolumeCommand& command, std::ostream& out, std::ost
         out << "created volume " << text_field(v, "name") << " (" << text_field(v, "driver") << ", "
             << size_text(static_cast<std::int64_t>(number_field(v, "size"))) << ", "
             << text_field(v, "state") << ")\n";
+      }
+      return kExitOk;
+    }
+    case VolumeCommand::Verb::kResize: {
+      auto answer = client->expect("PATCH", path, {200}, body);
+      if (!answer) return kExitApiError;
+      if (command.client.json) {
+        out << answer->body.dump(2) << "\n";
+      } else {
+        out << "volume " << command.name << " is now "
+            << size_text(static_cast<std::int64_t>(number_field(answer->body, "size")))
+            << " (applied when it is next attached)\n";
       }
       return kExitOk;
     }

@@ -1,4 +1,4 @@
-// `berth volume ls|create|inspect|rm`: the operator's client of /v2/volumes on the master's
+// `berth volume ls|create|inspect|rm|resize`: the operator's client of /v2/volumes on the master's
 // public API (--http_port). One blocking request per command; output for people on stdout
 // (tables for ls, the API's JSON for inspect and with --json), errors on stderr.
 #pragma once
@@ -14,7 +14,7 @@
 namespace berth {
 
 struct VolumeCommand {
-  enum class Verb { kList, kCreate, kInspect, kRemove };
+  enum class Verb { kList, kCreate, kInspect, kRemove, kResize };
   Verb verb = Verb::kList;
   ClientOptions client;
   std::string name;  // create, inspect, rm
