@@ -13,7 +13,12 @@ packages=(
   # tests and benchmarks
   curl python3 python3-pytest python3-marathon sqlite3
   wrk  # HTTP GET throughput benchmarks
+  postgresql python3-psycopg2  # tests/e2e and bench/failover.py: a real database fails over
+  chromium  # the web UI's browser tests (driven headless by playwright-core, ui/package.json)
 )
+# Node.js (>= 20 for playwright-core) runs the UI's browser tests; the machine image has it.
+# Debian's own is only a fallback where it is missing.
+if ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -22,13 +27,21 @@ for package in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The UI's test packages (playwright-core), exactly as ui/package-lock.json pins them; again only
+# when the lockfile changed since the last install. playwright-core downloads no browser: the
+# tests use Debian's chromium.
+ui_dir="$(dirname "$0")/../ui"
+if ! cmp -s "$ui_dir/package-lock.json" "$ui_dir/node_modules/.berth-installed-lock"; then
+  echo "install-deps: npm ci in ui/"
+  (cd "$ui_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  cp "$ui_dir/package-lock.json" "$ui_dir/node_modules/.berth-installed-lock"
+fi

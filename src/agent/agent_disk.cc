@@ -19,8 +19,7 @@ constexpr char kJson[] = ".json";
 FileAgentDisk::FileAgentDisk(std::string work_dir) : work_dir_(std::move(work_dir)) {}
 
 Status FileAgentDisk::init() {
-  for (const std::string& dir :
-       {work_dir_ + "/meta/tasks", work_dir_ + "/sandboxes", containers_path()}) {
+  for (const std::string& dir : {work_dir_ + "/meta/tasks", sandboxes_path(), containers_path()}) {
     auto status = make_directories(dir);
     if (!status.ok()) return status.error().context("work dir " + work_dir_);
   }
@@ -35,8 +34,10 @@ std::string FileAgentDisk::checkpoint_path(const std::string& name) const {
 }
 
 std::string FileAgentDisk::sandbox_path(const std::string& task_id) const {
-  return work_dir_ + "/sandboxes/" + task_id;
+  return sandboxes_path() + "/" + task_id;
 }
+
+std::string FileAgentDisk::sandboxes_path() const { return work_dir_ + "/sandboxes"; }
 
 std::string FileAgentDisk::containers_path() const { return work_dir_ + "/containers"; }
 

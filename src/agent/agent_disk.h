@@ -50,6 +50,7 @@ class FileAgentDisk final : public AgentDisk {
   Result<std::string> create_sandbox(const std::string& task_id) override;
 
   std::string sandbox_path(const std::string& task_id) const;
+  std::string sandboxes_path() const;  // the parent of every sandbox
   std::string containers_path() const;
   std::string volume_lease_path() const;
 

@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "agent/agent_core.h"
 #include "agent/agent_disk.h"
@@ -15,14 +17,27 @@
 #include "agent/live_volume_service.h"
 #include "agent/local_fetcher.h"
 #include "agent/machine.h"
+#include "agent/sandbox_files.h"
 #include "api/resources_json.h"
 #include "http/event_loop.h"
+#include "http/http_errors.h"
 #include "http/http_server.h"
 
 namespace berth {
 namespace {
 
 constexpr char kVersion[] = "0.1.0";
+
+// A query parameter as a number, `fallback` when absent; nullopt when it is not a number.
+std::optional<std::int64_t> int_param(const HttpRequest& request, const std::string& name,
+                                      std::int64_t fallback) {
+  auto text = request.param(name);
+  if (!text) return fallback;
+  std::int64_t value = 0;
+  auto [stop, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || stop != text->data() + text->size()) return std::nullopt;
+  return value;
+}
 
 }  // namespace
 
@@ -75,6 +90,8 @@ Status AgentServer::start() {
                           {"tasks", tasks}};
       return respond(HttpResponse{200, "application/json", body.dump(), {}});
     }
+    if (request.path == "/files/read" && request.method == "GET")
+      return read_file(request, respond);
     respond(HttpResponse{404, "application/json", R"({"message":"URI not found"})", {}});
   });
   auto port = server_->listen(options_.address, options_.port);
@@ -127,6 +144,33 @@ Status AgentServer::start() {
   spdlog::info("agent {} on {}:{} offering {}", options_.hostname, options_.address, *port,
                resources->to_string());
   return {};
+}
+
+void AgentServer::read_file(const HttpRequest& request, const Responder& respond) {
+  auto path = request.param("path");
+  auto offset = int_param(request, "offset", 0);
+  auto length = int_param(request, "length", kMaxFileChunk);
+  if (!path || !offset || !length) {
+    return respond(error_response(
+        malformed("/files/read needs path=<task-id>/<file> and numeric offset, length")));
+  }
+  // A slow disk must not stall heartbeats and status updates: read on a worker.
+  auto result = std::make_shared<Result<FileChunk>>(FileChunk{});
+  loop_.run_blocking(
+      [result, root = disk_->sandboxes_path(), file = *path, offset = *offset, length = *length] {
+        *result = read_sandbox_file(root, file, offset, length);
+      },
+      [result, respond] {
+        if (!result->ok()) return respond(error_response(result->error()));
+        // Logs are bytes; a chunk may end inside a UTF-8 sequence, which JSON cannot carry, so
+        // such bytes are replaced and `length` (Berth's addition to Mesos' shape) counts the
+        // bytes read, for the next offset.
+        nlohmann::json body{{"data", (*result)->data},
+                            {"offset", (*result)->offset},
+                            {"length", (*result)->data.size()}};
+        respond(json_response(200,
+                              body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+      });
 }
 
 void AgentServer::stop() {

@@ -1,5 +1,6 @@
 // AgentServer: the live agent. It wires AgentCore to the event loop, the Linux containerizer,
-// the work directory, the HTTP link to the master, and serves /health and /state on --port.
+// the work directory, the HTTP link to the master, and serves /health, /state and the task
+// sandboxes' files (GET /files/read, sandbox_files.h) on --port.
 #pragma once
 
 #include <memory>
@@ -17,6 +18,8 @@ class EventLoop;
 class FileAgentDisk;
 class HttpMasterLink;
 class HttpServer;
+class Responder;
+struct HttpRequest;
 class LinuxContainerizer;
 class LiveHealthProber;
 class LocalFetcher;
@@ -50,6 +53,8 @@ class AgentServer {
   void stop();
 
  private:
+  void read_file(const HttpRequest& request, const Responder& respond);
+
   EventLoop& loop_;
   AgentOptions options_;
   std::unique_ptr<FileAgentDisk> disk_;

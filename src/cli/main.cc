@@ -1,4 +1,5 @@
-// berth: one binary for the master, the agent, the dev cluster and (hidden) the per-task
+// berth: one binary for the master, the agent, the dev cluster, the command-line client of the
+// master's API (app, task, deployment, agent ls, volume; docs/cli.md) and (hidden) the per-task
 // supervisor. Flags follow Mesos' names where a Mesos user would look for them.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -9,9 +10,14 @@
 
 #include "agent/agent_server.h"
 #include "agent/linux/supervisor.h"
+#include "cli/agent_command.h"
+#include "cli/app_command.h"
+#include "cli/completion.h"
+#include "cli/deployment_command.h"
 #include "cli/dev.h"
 #include "cli/duration_flag.h"
 #include "cli/sim_command.h"
+#include "cli/task_command.h"
 #include "cli/volume_command.h"
 #include "http/event_loop.h"
 #include "master/master_server.h"
@@ -19,7 +25,8 @@
 namespace berth {
 namespace {
 
-// Exit codes: 0 clean stop, 1 runtime failure, 2 bad command line.
+// Exit codes: 0 clean stop, 1 runtime failure, 2 bad command line (the clients' are alike:
+// api_client.h).
 constexpr int kFailure = 1;
 constexpr int kBadFlags = 2;
 
@@ -111,7 +118,8 @@ int main(int argc, char** argv) {
   AgentOptions agent;
   std::string resources_text;
   std::string attributes_text;
-  CLI::App* agent_cmd = app.add_subcommand("agent", "run an agent on this node");
+  CLI::App* agent_cmd = app.add_subcommand(
+      "agent", "run an agent on this node; `berth agent ls` lists the agents instead");
   agent_cmd->add_option("--master", agent.master, "the master's host:port")->capture_default_str();
   agent_cmd->add_option("--work_dir,--work-dir", agent.work_dir, "checkpoints and sandboxes")
       ->capture_default_str();
@@ -146,30 +154,19 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--http_port,--http-port", dev.http_port, "the API port")
       ->capture_default_str();
 
+  // The clients of the master's API, one noun per file.
+  AgentListCommand agent_ls;
+  CLI::App* agent_ls_cmd = add_agent_list_command(agent_cmd, agent_ls);
+  AppCommand app_command;
+  CLI::App* app_cmd = add_app_command(app, app_command);
+  TaskCommand task;
+  CLI::App* task_cmd = add_task_command(app, task);
+  DeploymentCommand deployment;
+  CLI::App* deployment_cmd = add_deployment_command(app, deployment);
   VolumeCommand volume;
-  CLI::App* volume_cmd =
-      app.add_subcommand("volume", "list, create, inspect and delete volumes (/v2/volumes)");
-  volume_cmd->require_subcommand(1);
-  volume_cmd->fallthrough();
-  volume_cmd->add_option("--master", volume.master, "the master's API, host:port (--http_port)")
-      ->capture_default_str();
-  CLI::App* volume_ls = volume_cmd->add_subcommand("ls", "a table of every volume");
-  volume_ls->add_flag("--json", volume.json, "the API's JSON instead of a table");
-  CLI::App* volume_create = volume_cmd->add_subcommand("create", "create a volume");
-  volume_create->add_option("name", volume.name, "the volume's name")->required();
-  volume_create->add_option("--size", volume.size,
-                            "MiB, or with a unit: 512M, 16G, 1T (default: the master's, 16G)");
-  volume_create->add_option("--driver", volume.driver, "blockpool (default), local, or an alias");
-  volume_create->add_option("--fs_type,--fs-type", volume.fs_type, "ext4 (default) or xfs");
-  volume_create->add_option("--kind", volume.kind, "external (default) or local");
-  volume_create->add_flag("--shared", volume.shared,
-                          "several tasks may use it at once (on one node at a time)");
-  volume_create->add_option("--opt", volume.options, "a driver option key=value; repeatable");
-  CLI::App* volume_inspect = volume_cmd->add_subcommand("inspect", "one volume, as JSON");
-  volume_inspect->add_option("name", volume.name, "the volume's name")->required();
-  CLI::App* volume_rm =
-      volume_cmd->add_subcommand("rm", "delete a volume (refused while attached or in use)");
-  volume_rm->add_option("name", volume.name, "the volume's name")->required();
+  CLI::App* volume_cmd = add_volume_command(app, volume);
+  std::string shell;
+  CLI::App* completion_cmd = add_completion_command(app, shell);
 
   SimCommand sim;
   CLI::App* sim_cmd = add_sim_command(app, sim);
@@ -181,11 +178,14 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kBadFlags;
   }
 
-  if (*volume_cmd) {
-    if (*volume_create) volume.verb = VolumeCommand::Verb::kCreate;
-    if (*volume_inspect) volume.verb = VolumeCommand::Verb::kInspect;
-    if (*volume_rm) volume.verb = VolumeCommand::Verb::kRemove;
-    return run_volume_command(volume, std::cout, std::cerr);
+  if (*app_cmd) return run_app_command(app_command, std::cin, std::cout, std::cerr);
+  if (*task_cmd) return run_task_command(task, std::cout, std::cerr);
+  if (*deployment_cmd) return run_deployment_command(deployment, std::cout, std::cerr);
+  if (*volume_cmd) return run_volume_command(volume, std::cout, std::cerr);
+  if (*agent_ls_cmd) return run_agent_list_command(agent_ls, std::cout, std::cerr);
+  if (*completion_cmd) {
+    print_bash_completion(app, std::cout);
+    return 0;
   }
   if (*sim_cmd) return run_sim_command(sim, std::cout, std::cerr);
   if (*master_cmd) return serve<MasterServer>("master", master);

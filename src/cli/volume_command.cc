@@ -2,37 +2,17 @@
 // codes.
 #include "cli/volume_command.h"
 
-#include <algorithm>
+#include <CLI/CLI.hpp>
 #include <cctype>
-#include <iomanip>
-#include <nlohmann/json.hpp>
-#include <sstream>
-#include <vector>
 
-#include "http/http_client.h"
+#include "cli/table.h"
 
 namespace berth {
 namespace {
 
 using nlohmann::json;
 
-struct Endpoint {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-Result<Endpoint> parse_master(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    return invalid_argument("--master must be host:port, not '" + text + "'");
-  }
-  const std::string port_text = text.substr(colon + 1);
-  if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), ::isdigit) ||
-      std::stoi(port_text) == 0 || std::stoi(port_text) > 65535) {
-    return invalid_argument("--master: '" + port_text + "' is not a port");
-  }
-  return Endpoint{text.substr(0, colon), static_cast<std::uint16_t>(std::stoi(port_text))};
-}
+constexpr const char* kVerbNames[] = {"ls", "create", "inspect", "rm", "resize"};
 
 std::string size_text(std::int64_t mib) {
   if (mib >= 1024 * 1024 && mib % (1024 * 1024) == 0) return std::to_string(mib >> 20) + "TiB";
@@ -40,56 +20,25 @@ std::string size_text(std::int64_t mib) {
   return std::to_string(mib) + "MiB";
 }
 
-// The API's refusal as one or more lines: the message, then each field's path and errors.
-void print_refusal(std::ostream& err, const std::string& what, const HttpResponse& response) {
-  err << "berth volume " << what << ": " << response.status;
-  json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_object() && body.contains("message") && body["message"].is_string()) {
-    err << " " << body["message"].get<std::string>();
-  }
-  err << "\n";
-  if (body.is_object() && body.contains("details") && body["details"].is_array()) {
-    for (const auto& detail : body["details"]) {
-      if (!detail.is_object()) continue;
-      for (const auto& text : detail.value("errors", json::array())) {
-        err << "  " << detail.value("path", "") << ": "
-            << (text.is_string() ? text.get<std::string>() : text.dump()) << "\n";
-      }
-    }
-  }
-}
-
-void print_table(std::ostream& out, const json& volumes) {
-  std::vector<std::vector<std::string>> rows = {
-      {"NAME", "DRIVER", "SIZE", "KIND", "STATE", "AGENT", "EPOCH", "CLAIMS"}};
+void print_volumes(std::ostream& out, const json& volumes) {
+  Table table({"NAME", "DRIVER", "SIZE", "KIND", "STATE", "AGENT", "EPOCH", "CLAIMS"});
   for (const auto& v : volumes) {
-    std::string agent = "-";
-    std::string epoch = "-";
+    if (!v.is_object()) continue;
+    std::string agent = text_field(v, "agentId");
+    std::string epoch;
     if (v.contains("attachment") && v["attachment"].is_object()) {
-      agent = v["attachment"].value("agentId", "-");
-      epoch = std::to_string(v["attachment"].value("epoch", std::uint64_t{0}));
-    } else if (v.contains("agentId") && v["agentId"].is_string()) {
-      agent = v["agentId"].get<std::string>();
+      agent = text_field(v["attachment"], "agentId");
+      epoch = text_field(v["attachment"], "epoch");
     }
     std::string claims;
     for (const auto& c : v.value("claims", json::array())) {
       claims += (claims.empty() ? "" : ",") + (c.is_string() ? c.get<std::string>() : c.dump());
     }
-    rows.push_back({v.value("name", ""), v.value("driver", ""),
-                    size_text(v.value("size", std::int64_t{0})), v.value("kind", ""),
-                    v.value("state", ""), agent, epoch, claims.empty() ? "-" : claims});
+    table.add({text_field(v, "name"), text_field(v, "driver"),
+               size_text(static_cast<std::int64_t>(number_field(v, "size"))), text_field(v, "kind"),
+               text_field(v, "state"), agent, epoch, claims});
   }
-  std::vector<std::size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    out << line << "\n";
-  }
+  table.print(out);
 }
 
 Result<std::string> create_body(const VolumeCommand& command) {
@@ -135,85 +84,125 @@ Result<std::int64_t> parse_volume_size(const std::string& text) {
                           "' (M, G or T, powers of 1024)");
 }
 
+CLI::App* add_volume_command(CLI::App& berth, VolumeCommand& command) {
+  CLI::App* noun =
+      berth.add_subcommand("volume", "list, create, inspect and delete volumes (/v2/volumes)");
+  noun->require_subcommand(1);
+  add_client_options(noun, command.client);
+  using Verb = VolumeCommand::Verb;
+  auto verb = [&](Verb which, const std::string& help) {
+    CLI::App* sub = noun->add_subcommand(kVerbNames[static_cast<int>(which)], help);
+    sub->callback([&command, which] { command.verb = which; });
+    return sub;
+  };
+  verb(Verb::kList, "a table of every volume");
+  CLI::App* create = verb(Verb::kCreate, "create a volume");
+  create->add_option("name", command.name, "the volume's name")->required();
+  create->add_option("--size", command.size,
+                     "MiB, or with a unit: 512M, 16G, 1T (default: the master's, 16G)");
+  create->add_option("--driver", command.driver, "blockpool (default), local, or an alias");
+  create->add_option("--fs_type,--fs-type", command.fs_type, "ext4 (default) or xfs");
+  create->add_option("--kind", command.kind, "external (default) or local");
+  create->add_flag("--shared", command.shared,
+                   "several tasks may use it at once (on one node at a time)");
+  create->add_option("--opt", command.options, "a driver option key=value; repeatable");
+  verb(Verb::kInspect, "one volume, as JSON")
+      ->add_option("name", command.name, "the volume's name")
+      ->required();
+  verb(Verb::kRemove, "delete a volume (refused while attached or in use)")
+      ->add_option("name", command.name, "the volume's name")
+      ->required();
+  CLI::App* resize = verb(Verb::kResize, "grow a volume (applied when it is next attached)");
+  resize->add_option("name", command.name, "the volume's name")->required();
+  resize->add_option("size", command.size, "the new size: MiB, or 512M, 16G, 1T")->required();
+  return noun;
+}
+
 int run_volume_command(const VolumeCommand& command, std::ostream& out, std::ostream& err) {
-  auto endpoint = parse_master(command.master);
-  if (!endpoint.ok()) {
-    err << "berth volume: " << endpoint.error().message << "\n";
-    return kVolumeBadUsage;
-  }
-  ClientRequest request;
-  std::string what;
-  int expected = 200;
-  switch (command.verb) {
-    case VolumeCommand::Verb::kList:
-      what = "ls";
-      request.target = "/v2/volumes";
-      break;
-    case VolumeCommand::Verb::kInspect:
-      what = "inspect";
-      request.target = "/v2/volumes/" + command.name;
-      break;
-    case VolumeCommand::Verb::kRemove:
-      what = "rm";
-      request.method = "DELETE";
-      request.target = "/v2/volumes/" + command.name;
-      break;
-    case VolumeCommand::Verb::kCreate: {
-      what = "create";
-      auto body = create_body(command);
-      if (!body.ok()) {
-        err << "berth volume create: " << body.error().message << "\n";
-        return kVolumeBadUsage;
-      }
-      request.method = "POST";
-      request.target = "/v2/volumes";
-      request.body = *body;
-      expected = 201;
-      break;
-    }
-  }
+  const std::string name =
+      std::string("berth volume ") + kVerbNames[static_cast<int>(command.verb)];
   if (command.verb != VolumeCommand::Verb::kList &&
       (command.name.empty() || command.name.find('/') != std::string::npos ||
        command.name.find('?') != std::string::npos)) {
-    err << "berth volume " << what << ": '" << command.name << "' is not a volume name\n";
-    return kVolumeBadUsage;
+    err << name << ": '" << command.name << "' is not a volume name\n";
+    return kExitBadUsage;
   }
+  std::string body;
+  if (command.verb == VolumeCommand::Verb::kCreate) {
+    auto created = create_body(command);
+    if (!created.ok()) {
+      err << name << ": " << created.error().message << "\n";
+      return kExitBadUsage;
+    }
+    body = *created;
+  }
+  if (command.verb == VolumeCommand::Verb::kResize) {
+    auto size = parse_volume_size(command.size);
+    if (!size.ok()) {
+      err << name << ": " << size.error().message << "\n";
+      return kExitBadUsage;
+    }
+    body = json{{"size", *size}}.dump();
+  }
+  auto client = master_client(command.client, name, err);
+  if (!client) return kExitBadUsage;
 
-  auto response = http_fetch(endpoint->host, endpoint->port, request);
-  if (!response.ok()) {
-    err << "berth volume " << what << ": cannot reach the master at " << command.master << ": "
-        << response.error().message << "\n";
-    return kVolumeApiError;
-  }
-  const bool accepted = response->status == expected ||
-                        (command.verb == VolumeCommand::Verb::kRemove && response->status == 202);
-  if (!accepted) {
-    print_refusal(err, what, *response);
-    return kVolumeApiError;
-  }
-  json body = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  const std::string path = "/v2/volumes/" + command.name;
   switch (command.verb) {
-    case VolumeCommand::Verb::kList:
-      if (command.json) {
-        out << body.dump(2) << "\n";
-      } else if (body.is_object() && body["volumes"].is_array()) {
-        print_table(out, body["volumes"]);
+    case VolumeCommand::Verb::kList: {
+      auto answer = client->expect("GET", "/v2/volumes", {200});
+      if (!answer) return kExitApiError;
+      if (command.client.json) {
+        out << answer->body.dump(2) << "\n";
+      } else {
+        print_volumes(out, answer->body.value("volumes", json::array()));
       }
-      break;
-    case VolumeCommand::Verb::kInspect:
-      out << body.dump(2) << "\n";
-      break;
-    case VolumeCommand::Verb::kCreate:
-      out << "created volume " << body.value("name", command.name) << " ("
-          << body.value("driver", "") << ", " << size_text(body.value("size", std::int64_t{0}))
-          << ", " << body.value("state", "") << ")\n";
-      break;
-    case VolumeCommand::Verb::kRemove:
-      out << (response->status == 202 ? "deleting volume " : "deleted volume ") << command.name
-          << "\n";
-      break;
+      return kExitOk;
+    }
+    case VolumeCommand::Verb::kInspect: {
+      auto answer = client->expect("GET", path, {200});
+      if (!answer) return kExitApiError;
+      out << answer->body.dump(2) << "\n";
+      return kExitOk;
+    }
+    case VolumeCommand::Verb::kCreate: {
+      auto answer = client->expect("POST", "/v2/volumes", {201}, body);
+      if (!answer) return kExitApiError;
+      if (command.client.json) {
+        out << answer->body.dump(2) << "\n";
+      } else {
+        const json& v = answer->body;
+        out << "created volume " << text_field(v, "name") << " (" << text_field(v, "driver") << ", "
+            << size_text(static_cast<std::int64_t>(number_field(v, "size"))) << ", "
+            << text_field(v, "state") << ")\n";
+      }
+      return kExitOk;
+    }
+    case VolumeCommand::Verb::kResize: {
+      auto answer = client->expect("PATCH", path, {200}, body);
+      if (!answer) return kExitApiError;
+      if (command.client.json) {
+        out << answer->body.dump(2) << "\n";
+      } else {
+        out << "volume " << command.name << " is now "
+            << size_text(static_cast<std::int64_t>(number_field(answer->body, "size")))
+            << " (applied when it is next attached)\n";
+      }
+      return kExitOk;
+    }
+    case VolumeCommand::Verb::kRemove: {
+      auto answer = client->expect("DELETE", path, {200, 202});
+      if (!answer) return kExitApiError;
+      if (command.client.json) {
+        out << (answer->body.is_null() ? "{}" : answer->body.dump(2)) << "\n";
+      } else {
+        out << (answer->status == 202 ? "deleting volume " : "deleted volume ") << command.name
+            << "\n";
+      }
+      return kExitOk;
+    }
   }
-  return kVolumeOk;
+  return kExitBadUsage;
 }
 
 }  // namespace berth

@@ -181,6 +181,28 @@ TEST_F(VolumesApiTest, DeleteWhileAttachedOrClaimedIs409WithAClearMessage) {
   EXPECT_EQ(call("GET", "/v2/volumes/pgdata").status, 200);
 }
 
+TEST_F(VolumesApiTest, PatchGrowsAVolumeAndRefusesToShrinkIt) {
+  ASSERT_EQ(call("POST", "/v2/volumes", R"({"name":"pgdata","size":1024})").status, 201);
+  ASSERT_EQ(call("PATCH", "/v2/volumes/pgdata", R"({"size":1536})").status, 200);  // AVAILABLE
+  claim("pgdata");  // attached volumes may grow too: the node grows it at its next attach
+  HttpResponse grown = call("PATCH", "/v2/volumes/pgdata", R"({"size":2048})");
+  ASSERT_EQ(grown.status, 200) << grown.body;
+  EXPECT_EQ(body(grown)["size"], 2048);
+  EXPECT_EQ(body(call("GET", "/v2/volumes/pgdata"))["size"], 2048);
+
+  HttpResponse shrink = call("PATCH", "/v2/volumes/pgdata", R"({"size":512})");
+  EXPECT_EQ(shrink.status, 422) << shrink.body;
+  EXPECT_EQ(first_path(shrink), "/size");
+  for (const char* bad : {R"({"size":"big"})", R"({})", R"({"size":999999999999})"}) {
+    HttpResponse refused = call("PATCH", "/v2/volumes/pgdata", bad);
+    EXPECT_EQ(refused.status, 422) << bad << ": " << refused.body;
+    EXPECT_EQ(first_path(refused), "/size") << bad;
+  }
+  EXPECT_EQ(call("PATCH", "/v2/volumes/pgdata", "{oops").status, 400);
+  EXPECT_EQ(call("PATCH", "/v2/volumes/nosuch", R"({"size":2048})").status, 404);
+  EXPECT_EQ(body(call("GET", "/v2/volumes/pgdata"))["size"], 2048) << "refusals change nothing";
+}
+
 TEST_F(VolumesApiTest, OtherMethodsAre405) {
   EXPECT_EQ(call("PUT", "/v2/volumes").status, 405);
   EXPECT_EQ(call("PUT", "/v2/volumes/pgdata").status, 405);

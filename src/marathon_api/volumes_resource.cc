@@ -4,6 +4,7 @@
 //   GET    /v2/volumes          {"volumes": [volume...]} in name order
 //   GET    /v2/volumes/<name>   one volume, with its attachment, epoch, history and last error
 //   POST   /v2/volumes          create; 201 with Location and the volume
+//   PATCH  /v2/volumes/<name>   {"size": MiB}: grow it (applied when it is next attached)
 //   DELETE /v2/volumes/<name>   200 when gone, 202 while a driver deletes it
 #include <nlohmann/json.hpp>
 
@@ -43,6 +44,21 @@ HttpResponse create_volume(ApiContext& context, VolumeController& volumes,
   return response;
 }
 
+HttpResponse resize_volume(VolumeController& volumes, const std::string& name,
+                           const HttpRequest& request) {
+  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return message(400, "Invalid JSON: expected an object such as {\"size\": 2048}");
+  }
+  auto size = body.find("size");
+  if (size == body.end() || !size->is_number_integer()) {
+    return error(invalid_fields({{"/size", {"error.expected.jsnumber (MiB, a whole number)"}}}));
+  }
+  auto resized = volumes.resize(name, size->get<std::int64_t>());
+  if (!resized.ok()) return error(resized.error());
+  return json_ok(200, volume_to_api_json(*resized));
+}
+
 HttpResponse delete_volume(VolumeController& volumes, const std::string& name) {
   auto removed = volumes.remove(name);
   if (!removed.ok()) return error(removed.error());
@@ -67,6 +83,7 @@ HttpResponse handle_volumes(ApiContext& context, const HttpRequest& request,
   const std::string& name = segments[2];
   if (request.method == "GET") return show_volume(volumes, name);
   if (request.method == "DELETE") return delete_volume(volumes, name);
+  if (request.method == "PATCH") return resize_volume(volumes, name, request);
   return message(405, "Method not allowed");
 }
 

@@ -24,6 +24,7 @@
 #include "master/volume_wiring.h"
 #include "state/memory_state_store.h"
 #include "state/sqlite_state_store.h"
+#include "ui/ui_handler.h"
 
 namespace berth {
 namespace {
@@ -247,6 +248,15 @@ Status MasterServer::start() {
        [&metrics](const HttpRequest&, const Responder& respond) {
          respond(HttpResponse{200, MetricsRegistry::kContentType, metrics.render(), {}});
        }});
+  // The web UI last, so that it never shadows an API route: `/` and `/ui/...` (docs/ui.md).
+  auto ui = std::make_shared<ui::UiHandler>();
+  for (const char* method : {"GET", "HEAD"}) {
+    auto serve = [ui](const HttpRequest& request, const Responder& respond) {
+      respond(ui->handle(request));
+    };
+    routes->table.push_back({method, "/", false, "the web UI (index.html)", serve});
+    routes->table.push_back({method, "/ui/", true, "the web UI's files", serve});
+  }
   HttpServerOptions server_options;
   server_options.on_answered = [routes, &metrics](const HttpAnswered& answered) {
     observe_http_request(metrics, routes->label(answered.method, answered.path), answered);

@@ -24,6 +24,12 @@ bool is_failure(TaskState state) {
          state == TaskState::kDropped || state == TaskState::kGone;
 }
 
+// Failures of the task itself, which the launch backoff slows down. A task lost or given up
+// with its node is not one: delaying its replacement would only lengthen a failover.
+bool is_task_failure(TaskState state) {
+  return state == TaskState::kFailed || state == TaskState::kError || state == TaskState::kDropped;
+}
+
 // The filter reason of agents refused because the app's volume is (or lives) on another one.
 constexpr char kVolumeElsewhere[] = "its volume is on another agent";
 
@@ -46,7 +52,9 @@ void AppScheduler::on_task_changed(const TaskRecord& task) {
   if (is_terminal(task.state) && is_failure(task.state) && !task.kill_requested) {
     AppRuntime& runtime = runtime_[task.spec.app_id];
     runtime.last_failure = task.id();
-    if (find_app(task.spec.app_id) != nullptr) runtime.backoff.record_failure(clock_.now());
+    if (find_app(task.spec.app_id) != nullptr && is_task_failure(task.state)) {
+      runtime.backoff.record_failure(clock_.now());
+    }
   }
   mark_dirty(task.spec.app_id);
 }

@@ -114,6 +114,39 @@ TEST_F(AppVolumesTest, ExternalVolumeIsClaimedForTheLaunchWithAnEpoch) {
   EXPECT_EQ(volume->app_id, "/db");
 }
 
+TEST_F(AppVolumesTest, TheDvdiEnvironmentOfAnAppWithoutContainerVolumesIsClaimedToo) {
+  AppDefinition definition = app("/legacy", 1);
+  definition.upgrade_strategy = {0.0, 0.0};
+  definition.env = {{"DVDI_VOLUME_NAME", "dv1"},
+                    {"DVDI_VOLUME_DRIVER", "rexray"},
+                    {"DVDI_VOLUME_OPTS", "size=2,newfstype=xfs"}};
+  ASSERT_TRUE(deploy(definition).ok());
+  ASSERT_EQ(running("/legacy").size(), 1u);
+  const TaskRecord& task = *running("/legacy")[0];
+  ASSERT_EQ(task.spec.volumes.size(), 1u);
+  EXPECT_EQ(task.spec.volumes[0].volume.name, "dv1");
+  EXPECT_EQ(task.spec.volumes[0].volume.driver, "blockpool");
+  EXPECT_EQ(task.spec.volumes[0].volume.size_mib, 2048);
+  EXPECT_EQ(task.spec.volumes[0].container_path, "/var/lib/rexray/volumes/dv1");
+  EXPECT_GT(task.spec.volumes[0].volume.epoch, 0u) << "claimed, so fenced like any other";
+  EXPECT_EQ(controller_->find("dv1")->claims, std::set<std::string>{task.id()});
+}
+
+TEST_F(AppVolumesTest, ASharedVolumeKeepsAllItsTasksOnOneNode) {
+  AppDefinition definition = external_app("/web");
+  definition.instances = 3;
+  definition.container->volumes[0].external->shared = true;
+  ASSERT_TRUE(deploy(definition).ok());
+  auto tasks = running("/web");
+  ASSERT_EQ(tasks.size(), 3u);
+  for (const TaskRecord* task : tasks) {
+    EXPECT_EQ(task->agent_id, tasks[0]->agent_id) << "one node at a time";
+    EXPECT_EQ(task->spec.volumes[0].volume.epoch, tasks[0]->spec.volumes[0].volume.epoch);
+  }
+  EXPECT_EQ(controller_->find("pg1")->access, VolumeAccess::kShared);
+  EXPECT_EQ(controller_->find("pg1")->claims.size(), 3u);
+}
+
 TEST_F(AppVolumesTest, AFailedTaskIsReplacedOnTheAgentThatHasTheVolume) {
   ASSERT_TRUE(deploy(external_app("/db")).ok());
   const TaskRecord first = *running("/db")[0];
@@ -175,6 +208,31 @@ TEST_F(LongLeaseTest, TheReplacementWaitsForTheFenceAndTheQueueSaysWhy) {
   advance(seconds(25));
   ASSERT_EQ(running("/db").size(), 1u);
   EXPECT_NE(running("/db")[0]->agent_id, first.agent_id);
+}
+
+TEST_F(AppVolumesTest, ALostNodeDoesNotDelayTheRelaunchWithBackoff) {
+  ASSERT_TRUE(deploy(external_app("/db")).ok());
+  const TaskRecord first = *running("/db")[0];
+  report_mounts(first.agent_id);
+  silent_hosts_.insert(hosts_[first.agent_id]);
+  // In small steps: the relaunch must follow the fence at once, not after backoffSeconds.
+  std::optional<Instant> fenced;
+  for (int step = 0; step < 200; ++step) {
+    clock_.advance(milliseconds(50));
+    for (const auto& [host, ref] : sessions_) {
+      if (silent_hosts_.count(host) == 0) (void)core_->heartbeat(ref);
+    }
+    settle();
+    VolumeState state = controller_->find("pg1")->state;
+    if (!fenced && state != VolumeState::kAttached && state != VolumeState::kFencing) {
+      fenced = clock_.now();
+    }
+    if (fenced) break;
+  }
+  ASSERT_TRUE(fenced.has_value());
+  ASSERT_EQ(running("/db").size(), 1u);
+  EXPECT_NE(running("/db")[0]->id(), first.id());
+  EXPECT_EQ(scheduler_->last_failure("/db")->id(), first.id()) << "still shown as a failure";
 }
 
 TEST_F(AppVolumesTest, ResidentInstancesKeepTheirSlotsAndAgents) {

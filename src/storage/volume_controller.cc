@@ -379,6 +379,29 @@ Status VolumeController::remove(const std::string& name) {
   return {};
 }
 
+Result<VolumeRecord> VolumeController::resize(const std::string& name, std::int64_t size_mib) {
+  auto it = volumes_.find(name);
+  if (it == volumes_.end()) return not_found("volume '" + name + "' does not exist");
+  const VolumeRecord& v = it->second.record;
+  BERTH_RETURN_IF_ERROR(validate_volume_size(size_mib, v.fs_type));
+  if (size_mib < v.size_mib) {
+    return invalid_fields({{"/size",
+                            {"volumes only grow: '" + name + "' has " + std::to_string(v.size_mib) +
+                             " MiB, got " + std::to_string(size_mib)}}});
+  }
+  if (v.state == VolumeState::kCreating || v.state == VolumeState::kDeleting) {
+    return unavailable("volume '" + name + "' is " + std::string(to_string(v.state)));
+  }
+  if (size_mib == v.size_mib) return v;
+  VolumeRecord next = v;
+  next.size_mib = size_mib;
+  next.updated_at = clock_.wall();
+  Batch batch;
+  batch.updates.push_back({std::move(next), it->second.deadline});
+  if (auto s = commit(std::move(batch)); !s.ok()) return s.error().context("resize " + name);
+  return it->second.record;
+}
+
 void VolumeController::start_provisioning(const std::string& name) {
   Entry& entry = volumes_.at(name);
   const bool creating = entry.record.state == VolumeState::kCreating;

@@ -118,6 +118,11 @@ class VolumeController {
   // created). Deleting a volume being deleted is not an error.
   Status remove(const std::string& name);
 
+  // Grows a volume to `size_mib` (never shrinks: kInvalidArgument at "/size"). The record
+  // changes at once; the node grows the image and its filesystem when it next stages the volume
+  // (the next claim), so a volume attached now keeps its size until its task is launched again.
+  Result<VolumeRecord> resize(const std::string& name, std::int64_t size_mib);
+
   // The spec to mount, with its epoch, once the attachment is persisted. See the header comment
   // for the errors. Idempotent for a task that already holds the claim.
   Result<VolumeSpec> claim_for_launch(const VolumeLaunchClaim& claim);

@@ -48,7 +48,8 @@ bool is_allowed_transition(VolumeState from, VolumeState to) {
     case S::kCreating:
       return to == S::kCreating || to == S::kAvailable;
     case S::kAvailable:
-      return to == S::kAttaching || to == S::kDeleting;
+      // To itself: a resize.
+      return to == S::kAvailable || to == S::kAttaching || to == S::kDeleting;
     case S::kAttaching:
       return to == S::kAttaching || to == S::kAttached || to == S::kDetaching || to == S::kFencing;
     case S::kAttached:

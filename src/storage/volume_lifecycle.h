@@ -35,7 +35,7 @@
 //   DETACHING(A, E) --a new claim on A--> ATTACHED (A's last report has E mounted) or ATTACHING
 //   ATTACHED(A, E) --A reports no mount while a claim holds it--> ATTACHING (error shown)
 //   ATTACHED(A, E) --A reports no mount and nothing claims it--> AVAILABLE
-//   a state to itself: claims added or dropped, an error recorded, a retry
+//   a state to itself: claims added or dropped, an error recorded, a retry, a resize
 //
 // Rules the controller keeps:
 // - One operation in flight per volume: a claim, release, delete or report that would start a

@@ -62,8 +62,8 @@ def cluster(work_dir):
 @pytest.fixture
 def marathon_cluster(work_dir):
     """A master and three nodes with distinct hostnames (127.0.0.2-4) and attributes
-    (rack r1-r3; disk ssd on the first node, spinning on the others); `.api` speaks the
-    Marathon v2 API."""
+    (rack r1-r3; disk ssd on the first node, spinning on the others), sharing one blockpool
+    directory (`.pool`); `.api` speaks the Marathon v2 API."""
     from marathon_helpers import Marathon
 
     class MarathonCluster:
@@ -71,12 +71,18 @@ def marathon_cluster(work_dir):
             self.master = Master(os.path.join(work_dir, "master")).start()
             self.nodes = []
             self.api = Marathon(self.master)
+            self.pool = os.path.join(work_dir, "pool")
+
+        def node_of(self, agent_id):
+            return next(n for n in self.nodes if n.agent_id() == agent_id)
 
     c = MarathonCluster()
+    os.makedirs(c.pool)
     try:
         for i in range(3):
             node = Node(c.master, os.path.join(work_dir, f"node-{i + 1}"), hostname=f"127.0.0.{i + 2}",
-                             attributes=f"rack:r{i + 1};disk:{'ssd' if i == 0 else 'spinning'}")
+                        attributes=f"rack:r{i + 1};disk:{'ssd' if i == 0 else 'spinning'}",
+                        extra_flags=[f"--volume_pool={c.pool}"])
             c.nodes.append(node)
             node.start()
         yield c

@@ -8,38 +8,14 @@ import time
 
 import pytest
 
-from cluster import Master, Node, remove_cgroups, wait_for
+from cluster import Master, wait_for
 from marathon_helpers import Marathon, poll
 
 
 @pytest.fixture
-def volume_cluster(work_dir):
-    """A master and three nodes sharing one blockpool directory."""
-    pool = os.path.join(work_dir, "pool")
-    os.makedirs(pool)
-
-    class VolumeCluster:
-        def __init__(self):
-            self.master = Master(os.path.join(work_dir, "master")).start()
-            self.api = Marathon(self.master)
-            self.nodes = []
-
-        def node_of(self, agent_id):
-            return next(n for n in self.nodes if n.agent_id() == agent_id)
-
-    c = VolumeCluster()
-    try:
-        for i in range(3):
-            node = Node(c.master, os.path.join(work_dir, f"node-{i + 1}"), hostname=f"127.0.0.{i + 2}",
-                        extra_flags=[f"--volume_pool={pool}"])
-            c.nodes.append(node)
-            node.start()
-        yield c
-    finally:
-        for node in c.nodes:
-            node.stop()
-        c.master.stop()
-        remove_cgroups()
+def volume_cluster(marathon_cluster):
+    """Three nodes sharing one blockpool directory (conftest's marathon_cluster)."""
+    return marathon_cluster
 
 
 # Appends the task's id to a log on the volume, prints the log, then idles.
@@ -176,3 +152,49 @@ def test_a_master_restart_during_an_attach_carries_on(volume_cluster):
     tasks = c.api.wait_running("/db", 1, timeout=30)
     assert [t["id"] for t in tasks] == volume["claims"]
     assert tasks[0]["slaveId"] == volume["attachment"]["agentId"]
+
+
+def test_one_constraint_moves_a_database_and_its_data_to_the_ssd_node(volume_cluster):
+    """The seeds' story: the app runs on a spinning disk; changing its constraint to the SSD node
+    stops it, detaches its volume, and starts it on the SSD node with the same data."""
+    c = volume_cluster
+    app = external_app("/db", "moving")
+    app["constraints"] = [["disk", "CLUSTER", "spinning"]]
+    c.api.ok("POST", "/v2/apps", app, expect=(201,))
+    first = c.api.wait_running("/db", 1, timeout=60)[0]
+    ssd = c.nodes[0]
+    assert first["slaveId"] != ssd.agent_id()
+    poll(lambda: attached(c.api, "moving"), what="the volume to be attached")
+
+    c.api.ok("PUT", "/v2/apps/db", {"constraints": [["disk", "CLUSTER", "ssd"]]})
+    second = poll(lambda: next((t for t in c.api.running("/db") if t["id"] != first["id"]), None),
+                  timeout=60, what="the app to run on the SSD node")
+    assert second["slaveId"] == ssd.agent_id()
+    log = poll(lambda: (lambda text: text if second["id"] in text else None)(
+        volume_log(ssd, second["id"])), what="the moved task's line")
+    assert log.split() == [first["id"], second["id"]]
+    volume = poll(lambda: attached(c.api, "moving"), what="the volume on the SSD node")
+    assert volume["attachment"]["agentId"] == ssd.agent_id()
+    assert volume["attachmentHistory"][-1]["endedBy"] == "detached", "a clean move, not a fence"
+
+
+def test_a_volume_grows_on_request_at_its_next_attach(volume_cluster):
+    c = volume_cluster
+    c.api.ok("POST", "/v2/volumes", {"name": "growing", "size": 64}, expect=(201,))
+    app = external_app("/grow", "growing")
+    del app["container"]["volumes"][0]["external"]["size"]
+    app["cmd"] = "df -Pm data | tail -1 && sleep 300"
+    c.api.ok("POST", "/v2/apps", app, expect=(201,))
+    first = c.api.wait_running("/grow", 1, timeout=60)[0]
+
+    def size_seen(task):
+        text = volume_log(c.node_of(task["slaveId"]), task["id"]).split()
+        return int(text[1]) if len(text) > 1 else None
+
+    before = poll(lambda: size_seen(first), what="the first task's df")
+    c.api.ok("PATCH", "/v2/volumes/growing", {"size": 256})
+    c.api.ok("POST", "/v2/apps/grow/restart")
+    second = poll(lambda: next((t for t in c.api.running("/grow") if t["id"] != first["id"]), None),
+                  timeout=60, what="the restarted task")
+    after = poll(lambda: size_seen(second), what="the second task's df")
+    assert before < 64 and after > 192, (before, after)

@@ -1,4 +1,4 @@
-"""`berth volume ls|create|inspect|rm` against a real master on loopback, and what the live
+"""`berth volume ls|create|inspect|rm|resize` against a real master on loopback, and what the live
 master does with volumes it owns: /v2/volumes, volume_* events only for subscribers that ask,
 volume metrics. No agents: nothing here mounts anything."""
 
@@ -58,6 +58,18 @@ def test_create_ls_inspect_rm(master):
     assert "deleted volume pgdata" in out
     status, _ = http("GET", f"http://127.0.0.1:{master.http_port}/v2/volumes/pgdata")
     assert status == 404
+
+
+def test_resize_grows_and_refuses_to_shrink(master):
+    assert berth_volume(master, "create", "pgdata", "--size=1G")[0] == 0
+    code, out, err = berth_volume(master, "resize", "pgdata", "2G")
+    assert code == 0, err
+    assert "volume pgdata is now 2GiB (applied when it is next attached)" in out
+    assert json.loads(berth_volume(master, "inspect", "pgdata")[1])["size"] == 2048
+    code, out, err = berth_volume(master, "resize", "pgdata", "512M")
+    assert code == 1
+    assert "/size: volumes only grow: 'pgdata' has 2048 MiB, got 512" in err
+    assert berth_volume(master, "resize", "pgdata", "lots")[0] == 2
 
 
 def test_api_errors_exit_1_with_the_message(master):

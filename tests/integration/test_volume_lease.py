@@ -1,8 +1,11 @@
 """Fencing while the agent process itself is down: tasks outlive their agent, so the supervisor
 of a task with an external volume stops it when the node's volume lease runs out, before the
-master may give the volume to another node; tasks without external volumes run on. The agent
-that comes back reports the task failed, naming the lease, and releases the volume."""
+master may give the volume to another node, and shuts the volume's filesystem down, since it
+stays mounted on the node with no agent to unmount it; tasks without external volumes run on.
+The agent that comes back reports the task failed, naming the lease, and releases the volume:
+its unmount writes nothing more to the image."""
 
+import hashlib
 import os
 import subprocess
 import time
@@ -27,6 +30,21 @@ def alive(pid):
 def loop_devices_of(image):
     out = subprocess.run(["losetup", "-j", image], capture_output=True, text=True, check=True)
     return out.stdout.strip()
+
+
+def image_digest(image):
+    """The image's bytes as another node would read them from the pool."""
+    with open(image, "rb") as f:
+        os.fsync(f.fileno())
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def write_in_node(node, path):
+    """Writes a file at `path` in the node's mount namespace (where the agent mounted the volume);
+    returns the shell's error, empty if the write went through."""
+    out = subprocess.run(["nsenter", f"--target={node._init_pid()}", "--mount", "--",
+                          "sh", "-c", f"echo late > {path}"], capture_output=True, text=True)
+    return out.stderr if out.returncode != 0 else ""
 
 
 def test_a_task_with_an_external_volume_dies_with_the_lease_when_its_agent_is_killed(work_dir):
@@ -69,17 +87,35 @@ def test_a_task_with_an_external_volume_dies_with_the_lease_when_its_agent_is_ki
         assert dead_after < LEASE + DRIFT - HEARTBEAT - 0.1, dead_after
         assert all(alive(pid) for pid in plain_pids), "a task without volumes runs on"
 
+        # The volume is still mounted on the node (no agent unmounted it), but its filesystem is
+        # shut down: nothing on this node writes to the image any more.
+        staging = os.path.join(node.work_dir, "volume_mounts", "leasevol", "staging")
+        assert "leasevol/staging" in node.mountinfo()
+        refused = wait_for(lambda: write_in_node(node, os.path.join(staging, "late")), timeout=2,
+                           what="writes to the volume to be refused")
+        assert "Input/output error" in refused, refused
+        assert time.monotonic() - killed_at < LEASE + DRIFT - HEARTBEAT, "shut down too late"
+        image = os.path.join(pool, "leasevol.img")
+        fenced = image_digest(image)
+        time.sleep(1)
+        assert image_digest(image) == fenced, "the shut-down filesystem still writes"
+
         # The agent comes back: the task failed, and the message names the lease and the volume.
+        log_before = len(node.log())
         node.start_agent()
         failed = master.wait_state(writer["id"], "TASK_FAILED", timeout=15)
         message = failed["statuses"][-1]["message"]
         assert "lease on volume leasevol expired" in message, failed
+        assert "synced and shut down the volumes' filesystems" in message, failed
         assert master.task(plain["id"])["state"] == "TASK_RUNNING"
         # Its claim released, the volume is unmounted and its loop device gone.
         wait_for(lambda: "leasevol" not in node.mountinfo(), timeout=15,
                  what="the volume's mounts to go")
-        wait_for(lambda: loop_devices_of(os.path.join(pool, "leasevol.img")) == "", timeout=15,
-                 what="the loop device to go")
+        wait_for(lambda: loop_devices_of(image) == "", timeout=15, what="the loop device to go")
+        # Unmounting the shut-down filesystem wrote nothing to the image, and took no retries.
+        assert image_digest(image) == fenced, "the unmount wrote to the image"
+        log = node.log()[log_before:]
+        assert not [line for line in log.splitlines() if " error " in line or "retrying" in line], log
     finally:
         node.stop()
         master.stop()

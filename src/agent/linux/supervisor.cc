@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/linux/filesystem_fence.h"
 #include "agent/linux/lease_watch.h"
 #include "agent/linux/runtime_dir.h"
 #include "common/atomic_file.h"
@@ -294,8 +295,7 @@ class Supervisor {
         if (!fenced_.empty()) {
           exit.kind = ContainerExit::Kind::kLeaseExpired;
           exit.signal = SIGKILL;
-          exit.message = fenced_;
-          sync_volumes();
+          exit.message = fenced_ + fence_volumes();
         } else if (WIFSIGNALED(status)) {
           exit.kind = ContainerExit::Kind::kSignaled;
           exit.signal = WTERMSIG(status);
@@ -317,14 +317,24 @@ class Supervisor {
   }
 
   // What the killed task wrote must reach the volumes now, while the lease's margin lasts, and
-  // not when the kernel next writes back, after another node may have mounted them.
-  void sync_volumes() const {
+  // not when the kernel next writes back, after another node may have mounted them. Then each
+  // filesystem is shut down (filesystem_fence.h): it stays mounted on this node until an agent
+  // comes back to unmount it, and must never write to the image again. What happened, for the
+  // exit status.
+  std::string fence_volumes() const {
+    std::string failures;
     for (const auto& target : volume_targets_) {
       int fd = ::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0) continue;
-      ::syncfs(fd);
-      ::close(fd);
+      if (fd >= 0) {
+        ::syncfs(fd);
+        ::close(fd);
+      }
+      auto shut = shut_down_filesystem(target);
+      if (!shut.ok()) failures += "; " + shut.error().message;
     }
+    if (volume_targets_.empty()) return "";
+    if (failures.empty()) return "; synced and shut down the volumes' filesystems";
+    return failures;
   }
 
   int launch_failed(const std::string& message) {

@@ -8,7 +8,8 @@
 // A task with external volumes (spec.json's lease_volumes) must not outlive its node's lease on
 // them, agent or no agent: its supervisor reads the lease file the agent's containerizer keeps
 // (lease_watch.h) every 250 ms, and once the deadline has passed SIGKILLs everything in the
-// namespace, syncs the volumes' filesystems and records a lease_expired exit naming them.
+// namespace, syncs the volumes' filesystems, shuts them down so that this node never writes
+// them again (filesystem_fence.h), and records a lease_expired exit naming them.
 // Supervisors of other tasks never wake up for it.
 #pragma once
 

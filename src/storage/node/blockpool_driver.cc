@@ -151,11 +151,18 @@ std::string BlockpoolDriver::epoch_path(const std::string& volume) const {
   return options_.pool_dir + "/" + volume + ".epoch";
 }
 
-Status BlockpoolDriver::stage(const VolumeSpec& volume, const std::string& staging_path) {
+Result<StagedDevice> BlockpoolDriver::stage(const VolumeSpec& volume,
+                                            const std::string& staging_path) {
   BERTH_RETURN_IF_ERROR(validate_volume_name(volume.name));
+  const std::string context = "stage volume " + volume.name;
   auto staged = stage_locked(volume, staging_path);
-  if (!staged.ok()) return staged.error().context("stage volume " + volume.name);
-  return {};
+  if (!staged.ok()) return staged.error().context(context);
+  auto source = mount_source(staging_path);
+  if (!source.ok()) return source.error().context(context);
+  if (!source->has_value()) return internal_error(context + ": not mounted after the stage");
+  auto device = describe_loop(**source);
+  if (!device.ok()) return device.error().context(context);
+  return device;
 }
 
 Status BlockpoolDriver::stage_locked(const VolumeSpec& volume, const std::string& staging_path) {
@@ -245,9 +252,17 @@ Status BlockpoolDriver::create_image(const VolumeSpec& volume, std::int64_t size
     return errno_error("size " + fresh + " to " + std::to_string(size_mib) + " MiB", err);
   }
   ::close(fd);
-  std::vector<std::string> mkfs = volume.fs_type == "xfs"
-                                      ? std::vector<std::string>{"mkfs.xfs", "-q", "-f", fresh}
-                                      : std::vector<std::string>{"mkfs.ext4", "-q", "-F", fresh};
+  // ext4 with its inode tables zeroed now: left to lazy init, the kernel zeroes them after the
+  // mount from a thread of its own (ext4lazyinit), writes that no task makes and that a fence
+  // has to stop (the shutdown does, on Linux 6.18: filesystem_fence.h). mke2fs zeroes a sparse
+  // image's tables by punching holes whenever the pool can, and then marks them zeroed anyway:
+  // for 16 GiB, 0.21 s and 133 MiB allocated either way (measured on ext4); on a pool that
+  // cannot punch holes, 256 MiB more written in the same time. No thread zeroes the journal
+  // later, so lazy_journal_init stays as it is.
+  std::vector<std::string> mkfs =
+      volume.fs_type == "xfs"
+          ? std::vector<std::string>{"mkfs.xfs", "-q", "-f", fresh}
+          : std::vector<std::string>{"mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0", fresh};
   auto formatted = run_command(mkfs, options_.tool_timeout);
   if (!formatted.ok()) {
     ::unlink(fresh.c_str());
@@ -293,11 +308,16 @@ Status BlockpoolDriver::grow_filesystem(const VolumeSpec& volume, const std::str
   return {};
 }
 
-Status BlockpoolDriver::unstage(const VolumeSpec& volume, const std::string& staging_path) {
+Status BlockpoolDriver::unstage(const VolumeSpec& volume, const std::string& staging_path,
+                                const StagedDevice& device) {
   const std::string context = "unstage volume " + volume.name;
   const std::string image = image_path(volume.name);
   auto source = mount_source(staging_path);
   if (!source.ok()) return source.error().context(context);
+  // The attachment to wait for: the one mounted here, which is this node's by being in its mount
+  // table, else the one the checkpoint recorded. Never any other loop device that holds the
+  // image: on a shared kernel that is another node's, in use.
+  StagedDevice ours = device;
   if (source->has_value()) {
     auto holders = loops_holding(image);
     if (!holders.ok()) return holders.error().context(context);
@@ -314,18 +334,18 @@ Status BlockpoolDriver::unstage(const VolumeSpec& volume, const std::string& sta
         return unavailable(context + ": still mounted at " + point);
       }
     }
+    auto mounted = describe_loop(**source);
+    if (!mounted.ok()) return mounted.error().context(context);
+    ours = *mounted;
     auto unmounted = unmount(staging_path);
     if (!unmounted.ok()) return unmounted.error().context(context);
   }
   // Autoclear detaches the loop device once its last mount is gone; one that stays is held by
   // a copy of the mount elsewhere (a task's mount namespace that is still alive).
   const auto deadline = std::chrono::steady_clock::now() + options_.release_timeout;
-  while (true) {
-    auto holders = loops_holding(image);
-    if (!holders.ok()) return holders.error().context(context);
-    if (holders->empty()) break;
+  while (still_attached(ours)) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      return unavailable(context + ": " + holders->front() +
+      return unavailable(context + ": " + ours.path +
                          " still holds the image after the unmount (is a task's mount "
                          "namespace still alive?)");
     }
@@ -340,6 +360,14 @@ Status BlockpoolDriver::unstage(const VolumeSpec& volume, const std::string& sta
   auto removed = remove_mount_dir(staging_path, 1);
   if (!removed.ok()) return removed.error().context(context);
   return {};
+}
+
+Result<bool> BlockpoolDriver::still_staged(const VolumeSpec& volume,
+                                           const std::string& staging_path,
+                                           const StagedDevice& device) {
+  auto source = mount_source(staging_path);
+  if (!source.ok()) return source.error().context("check volume " + volume.name);
+  return source->has_value() || still_attached(device);
 }
 
 Status BlockpoolDriver::publish(const VolumeSpec& volume, const std::string& staging_path,

@@ -17,10 +17,12 @@
 // use; record the epoch; grow the image if the spec is larger; attach with autoclear; mount;
 // grow the filesystem (ext4 offline before the mount, with e2fsck first; xfs after it).
 // Unstaging refuses while the volume is still mounted elsewhere on this node, unmounts, waits for
-// the loop device to go, and fsyncs the image so that everything written is in the pool before the
-// volume counts as released. Growing a staged volume happens online (LOOP_SET_CAPACITY, resize2fs
-// or xfs_growfs); where that is not allowed (ext4 online resizing needs CAP_SYS_RESOURCE) stage
-// fails, the volume stays mounted at its old size, and the next stage after an unstage grows it.
+// this node's loop device to go (the attachment it mounted, or the one its checkpoint recorded:
+// never a device another node on the same kernel attached to the image), and fsyncs the image so
+// that everything written is in the pool before the volume counts as released.
+// Growing a staged volume happens online (LOOP_SET_CAPACITY, resize2fs or xfs_growfs); where
+// that is not allowed (ext4 online resizing needs CAP_SYS_RESOURCE) stage fails, the volume stays
+// mounted at its old size, and the next stage after an unstage grows it.
 // Whether a filesystem still has to grow is read from its superblock, so a grow that a crash
 // interrupted is finished later.
 #pragma once
@@ -46,8 +48,11 @@ class BlockpoolDriver final : public NodeDriver {
   explicit BlockpoolDriver(BlockpoolOptions options);
 
   std::string_view name() const override { return "blockpool"; }
-  Status stage(const VolumeSpec& volume, const std::string& staging_path) override;
-  Status unstage(const VolumeSpec& volume, const std::string& staging_path) override;
+  Result<StagedDevice> stage(const VolumeSpec& volume, const std::string& staging_path) override;
+  Status unstage(const VolumeSpec& volume, const std::string& staging_path,
+                 const StagedDevice& device) override;
+  Result<bool> still_staged(const VolumeSpec& volume, const std::string& staging_path,
+                            const StagedDevice& device) override;
   Status publish(const VolumeSpec& volume, const std::string& staging_path,
                  const std::string& target_path, bool read_only) override;
   Status unpublish(const VolumeSpec& volume, const std::string& target_path) override;

@@ -14,7 +14,8 @@ void FakeNodeDriver::end(const std::string& call) {
   if (after) after(call);
 }
 
-Status FakeNodeDriver::stage(const VolumeSpec& volume, const std::string& staging_path) {
+Result<StagedDevice> FakeNodeDriver::stage(const VolumeSpec& volume,
+                                           const std::string& staging_path) {
   const std::string call = "stage " + volume.name;
   BERTH_RETURN_IF_ERROR(begin(call));
   auto& pool_epoch = pool()[volume.name];
@@ -27,13 +28,16 @@ Status FakeNodeDriver::stage(const VolumeSpec& volume, const std::string& stagin
   entry.volume = volume.name;
   entry.epoch = volume.epoch;
   entry.size_mib = std::max(entry.size_mib, volume.size_mib);
+  if (entry.device.empty()) entry.device = {"/dev/fake-" + volume.name, 1, ++diskseq_, 1, 1};
   end(call);
-  return {};
+  return entry.device;
 }
 
-Status FakeNodeDriver::unstage(const VolumeSpec& volume, const std::string& staging_path) {
+Status FakeNodeDriver::unstage(const VolumeSpec& volume, const std::string& staging_path,
+                               const StagedDevice& device) {
   const std::string call = "unstage " + volume.name;
   BERTH_RETURN_IF_ERROR(begin(call));
+  unstaged_devices.push_back(device);
   for (const auto& [target, entry] : published) {
     if (entry.staging_path == staging_path) {
       return unavailable("unstage " + volume.name + ": still published at " + target);
@@ -42,6 +46,12 @@ Status FakeNodeDriver::unstage(const VolumeSpec& volume, const std::string& stag
   staged.erase(staging_path);
   end(call);
   return {};
+}
+
+Result<bool> FakeNodeDriver::still_staged(const VolumeSpec& /*volume*/,
+                                          const std::string& staging_path,
+                                          const StagedDevice& /*device*/) {
+  return staged.contains(staging_path);
 }
 
 Status FakeNodeDriver::publish(const VolumeSpec& volume, const std::string& staging_path,

@@ -20,8 +20,11 @@ class FakeNodeDriver final : public NodeDriver {
   explicit FakeNodeDriver(std::string name = "fake") : name_(std::move(name)) {}
 
   std::string_view name() const override { return name_; }
-  Status stage(const VolumeSpec& volume, const std::string& staging_path) override;
-  Status unstage(const VolumeSpec& volume, const std::string& staging_path) override;
+  Result<StagedDevice> stage(const VolumeSpec& volume, const std::string& staging_path) override;
+  Status unstage(const VolumeSpec& volume, const std::string& staging_path,
+                 const StagedDevice& device) override;
+  Result<bool> still_staged(const VolumeSpec& volume, const std::string& staging_path,
+                            const StagedDevice& device) override;
   Status publish(const VolumeSpec& volume, const std::string& staging_path,
                  const std::string& target_path, bool read_only) override;
   Status unpublish(const VolumeSpec& volume, const std::string& target_path) override;
@@ -31,6 +34,7 @@ class FakeNodeDriver final : public NodeDriver {
     std::string volume;
     std::uint64_t epoch = 0;
     std::int64_t size_mib = 0;
+    StagedDevice device;  // "/dev/fake-<volume>", a new diskseq at every attach
   };
   struct Published {
     std::string staging_path;
@@ -45,13 +49,15 @@ class FakeNodeDriver final : public NodeDriver {
   std::map<std::string, std::uint64_t>& pool() {
     return shared_pool_ != nullptr ? *shared_pool_ : pool_epochs;
   }
-  std::vector<std::string> calls;  // "stage v1", "publish v1 /mounts/v1/tasks/t1", ...
+  std::vector<std::string> calls;              // "stage v1", "publish v1 /mounts/v1/tasks/t1", ...
+  std::vector<StagedDevice> unstaged_devices;  // what each unstage was given
 
   // Run before the side effect (an error fails the call) and after it; either may throw.
   std::function<Status(const std::string& call)> before;
   std::function<void(const std::string& call)> after;
 
-  // Forgets every mount, as a reboot does; the pool stays.
+  // Forgets every mount, as a reboot does, or a node that comes back in a new mount namespace
+  // on the same kernel; the pool stays.
   void reboot() {
     staged.clear();
     published.clear();
@@ -62,6 +68,7 @@ class FakeNodeDriver final : public NodeDriver {
   void end(const std::string& call);
   std::string name_;
   std::map<std::string, std::uint64_t>* shared_pool_ = nullptr;
+  std::uint64_t diskseq_ = 0;
 };
 
 }  // namespace berth

@@ -53,7 +53,7 @@ Status LocalDriver::create_data(const std::string& volume) {
   return {};
 }
 
-Status LocalDriver::stage(const VolumeSpec& volume, const std::string& staging_path) {
+Result<StagedDevice> LocalDriver::stage(const VolumeSpec& volume, const std::string& staging_path) {
   BERTH_RETURN_IF_ERROR(validate_volume_name(volume.name));
   const std::string context = "stage local volume " + volume.name;
   if (auto created = create_data(volume.name); !created.ok()) {
@@ -62,10 +62,11 @@ Status LocalDriver::stage(const VolumeSpec& volume, const std::string& staging_p
   if (auto bound = bind_mount(data_path(volume.name), staging_path, false); !bound.ok()) {
     return bound.error().context(context);
   }
-  return {};
+  return StagedDevice{};  // a bind mount of a directory: no device of its own
 }
 
-Status LocalDriver::unstage(const VolumeSpec& volume, const std::string& staging_path) {
+Status LocalDriver::unstage(const VolumeSpec& volume, const std::string& staging_path,
+                            const StagedDevice& /*device*/) {
   const std::string context = "unstage local volume " + volume.name;
   if (auto unmounted = unmount(staging_path); !unmounted.ok()) {
     return unmounted.error().context(context);
@@ -74,6 +75,13 @@ Status LocalDriver::unstage(const VolumeSpec& volume, const std::string& staging
     return removed.error().context(context);
   }
   return {};
+}
+
+Result<bool> LocalDriver::still_staged(const VolumeSpec& volume, const std::string& staging_path,
+                                       const StagedDevice& /*device*/) {
+  auto source = mount_source(staging_path);
+  if (!source.ok()) return source.error().context("check local volume " + volume.name);
+  return source->has_value();
 }
 
 Status LocalDriver::publish(const VolumeSpec& volume, const std::string& staging_path,

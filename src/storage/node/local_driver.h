@@ -21,8 +21,11 @@ class LocalDriver final : public NodeDriver {
   explicit LocalDriver(LocalDriverOptions options);
 
   std::string_view name() const override { return "local"; }
-  Status stage(const VolumeSpec& volume, const std::string& staging_path) override;
-  Status unstage(const VolumeSpec& volume, const std::string& staging_path) override;
+  Result<StagedDevice> stage(const VolumeSpec& volume, const std::string& staging_path) override;
+  Status unstage(const VolumeSpec& volume, const std::string& staging_path,
+                 const StagedDevice& device) override;
+  Result<bool> still_staged(const VolumeSpec& volume, const std::string& staging_path,
+                            const StagedDevice& device) override;
   Status publish(const VolumeSpec& volume, const std::string& staging_path,
                  const std::string& target_path, bool read_only) override;
   Status unpublish(const VolumeSpec& volume, const std::string& target_path) override;

@@ -36,13 +36,13 @@ TEST_F(LocalDriverTest, DataOutlivesUnstageUntilDestroyed) {
   write_text(root + "/mounts/cache/tasks/t1/row", "kept");
   EXPECT_FALSE(driver.destroy(local("cache"), staging).ok()) << "refused while staged";
   ASSERT_OK(driver.unpublish(local("cache"), root + "/mounts/cache/tasks/t1"));
-  ASSERT_OK(driver.unstage(local("cache"), staging));
+  ASSERT_OK(driver.unstage(local("cache"), staging, {}));
   EXPECT_FALSE(mounted(staging));
   EXPECT_EQ(read_text(driver.data_path("cache") + "/row"), "kept");
 
   ASSERT_OK(driver.stage(local("cache"), staging));
   EXPECT_EQ(read_text(staging + "/row"), "kept");
-  ASSERT_OK(driver.unstage(local("cache"), staging));
+  ASSERT_OK(driver.unstage(local("cache"), staging, {}));
   ASSERT_OK(driver.destroy(local("cache"), staging));
   EXPECT_FALSE(std::filesystem::exists(driver.data_path("cache")));
 }
@@ -69,7 +69,7 @@ TEST_F(LocalDriverTest, BtrfsVolumesAreSubvolumes) {
   ASSERT_EQ(::stat(driver.data_path("snap").c_str(), &st), 0);
   EXPECT_EQ(st.st_ino, 256u) << "a btrfs subvolume's root";
   write_text(staging + "/row", "x");
-  ASSERT_OK(driver.unstage(local("snap"), staging));
+  ASSERT_OK(driver.unstage(local("snap"), staging, {}));
   ASSERT_OK(driver.destroy(local("snap"), staging));
   EXPECT_FALSE(std::filesystem::exists(driver.data_path("snap")));
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +36,20 @@ Result<int> open_loop(int number, std::string& path) {
   }
   if (fd < 0) return errno_error("open " + path, errno);
   return fd;
+}
+
+// One line of a sysfs attribute of the block device `name` ("loop3"); empty when missing.
+std::string sysfs_line(const std::string& name, const std::string& attribute) {
+  std::ifstream in("/sys/block/" + name + "/" + attribute);
+  std::string line;
+  if (!in || !std::getline(in, line)) return "";
+  return line;
+}
+
+std::uint64_t parse_number(const std::string& text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() ? value : 0;
 }
 
 std::string strip_deleted(std::string path) {
@@ -124,6 +139,37 @@ Result<std::vector<std::string>> loops_holding(const std::string& image) {
     if (same) holders.push_back("/dev/" + name);
   }
   return holders;
+}
+
+Result<StagedDevice> describe_loop(const std::string& device) {
+  const std::string name = std::filesystem::path(device).filename();
+  // diskseq read on both sides of the rest: if it moved, the device was detached or attached
+  // meanwhile, and what was read in between may mix two attachments.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    StagedDevice described;
+    described.path = device;
+    described.diskseq = parse_number(sysfs_line(name, "diskseq"));
+    const std::string numbers = sysfs_line(name, "dev");  // "7:3"
+    const auto colon = numbers.find(':');
+    if (colon == std::string::npos) return not_found(device + " is not a block device");
+    described.rdev =
+        makedev(parse_number(numbers.substr(0, colon)), parse_number(numbers.substr(colon + 1)));
+    const std::string backing = loop_backing_file(device);
+    if (backing.empty()) return not_found(device + " holds no file");
+    struct stat st {};
+    if (::stat(backing.c_str(), &st) != 0) return errno_error("stat " + backing, errno);
+    described.backing_dev = st.st_dev;
+    described.backing_ino = st.st_ino;
+    if (parse_number(sysfs_line(name, "diskseq")) == described.diskseq) return described;
+  }
+  return unavailable(device + " keeps changing its attachment");
+}
+
+bool still_attached(const StagedDevice& device) {
+  if (device.empty()) return false;
+  auto now = describe_loop(device.path);
+  return now.ok() && now->rdev == device.rdev && now->diskseq == device.diskseq &&
+         now->backing_dev == device.backing_dev && now->backing_ino == device.backing_ino;
 }
 
 Status refresh_loop_capacity(const std::string& device) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "storage/node/node_driver.h"
 
 namespace berth {
 
@@ -36,6 +37,14 @@ Result<std::vector<std::string>> loops_holding(const std::string& image);
 // The backing file of a loop device, e.g. for "/dev/loop3"; empty when it is not a loop
 // device or is detached.
 std::string loop_backing_file(const std::string& device);
+
+// Which attachment `device` holds now, from sysfs and a stat of its backing file (nothing is
+// opened on the device: it may be another node's). kNotFound when it holds no file.
+Result<StagedDevice> describe_loop(const std::string& device);
+
+// Whether `device` is still that very attachment: same device, same diskseq (when known), same
+// backing inode. False once it was detached, or attached again by anyone.
+bool still_attached(const StagedDevice& device);
 
 // Tells the loop device that its backing file grew (LOOP_SET_CAPACITY).
 Status refresh_loop_capacity(const std::string& device);

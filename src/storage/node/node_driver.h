@@ -18,6 +18,22 @@
 
 namespace berth {
 
+// The block device a stage attached on this node, as the volume's checkpoint keeps it. Several
+// nodes may share one kernel (every test cluster, `berth dev`), so a device is known as this
+// node's by the attachment, not by its name: the kernel numbers every attach and detach of a
+// disk (diskseq), and a device number that another node attached since, even to the same image,
+// carries another number. Empty (no path) for drivers that attach no device.
+struct StagedDevice {
+  std::string path;               // "/dev/loop3"
+  std::uint64_t rdev = 0;         // its major:minor, as stat's st_rdev
+  std::uint64_t diskseq = 0;      // of this attachment; 0 when the kernel has none (< 5.15)
+  std::uint64_t backing_dev = 0;  // the image it reads and writes: st_dev and st_ino
+  std::uint64_t backing_ino = 0;
+
+  bool empty() const { return path.empty(); }
+  bool operator==(const StagedDevice&) const = default;
+};
+
 struct VolumeStats {
   std::uint64_t total_bytes = 0;
   std::uint64_t used_bytes = 0;
@@ -37,11 +53,24 @@ class NodeDriver {
   // and formatting the volume on first use and growing it when `volume.size_mib` is larger
   // than it is. External drivers check `volume.epoch` against the newest epoch the storage has
   // seen and refuse (kConflict) an older one; staging an already staged volume again with a
-  // newer epoch records that epoch.
-  virtual Status stage(const VolumeSpec& volume, const std::string& staging_path) = 0;
+  // newer epoch records that epoch. Returns the device the volume is mounted from (empty for
+  // drivers that attach none), for the checkpoint.
+  virtual Result<StagedDevice> stage(const VolumeSpec& volume, const std::string& staging_path) = 0;
 
-  // Undoes stage. Fails (and keeps the volume staged) while anything still uses it.
-  virtual Status unstage(const VolumeSpec& volume, const std::string& staging_path) = 0;
+  // Undoes stage. Fails (and keeps the volume staged) while anything still uses it. `device` is
+  // what stage returned, or empty when the checkpoint has none; unstage waits for that device
+  // (or the one mounted at `staging_path`) to be released, and never for a device it cannot
+  // tell is this node's.
+  virtual Status unstage(const VolumeSpec& volume, const std::string& staging_path,
+                         const StagedDevice& device) = 0;
+
+  // Whether anything stage put in place is still there: the mount at `staging_path` in this
+  // process's mount namespace, or `device` still in this same attachment (held by a copy of the
+  // mount in some task's namespace). False after the node came back in a new mount namespace
+  // with the same kernel (the checkpoint outlived the mounts without a reboot): recovery then
+  // forgets the mounts without calling unstage.
+  virtual Result<bool> still_staged(const VolumeSpec& volume, const std::string& staging_path,
+                                    const StagedDevice& device) = 0;
 
   // Bind-mounts the staged volume at `target_path` (created if missing), read-only if asked.
   virtual Status publish(const VolumeSpec& volume, const std::string& staging_path,

@@ -64,9 +64,17 @@ Result<std::vector<MountEntry>> read_mountinfo() {
 }  // namespace
 
 std::string resolved_path(const std::string& path) {
+  // The parent's symlinks, and the last component only if it is one: `path` is usually a mount
+  // point, and the root of a shut-down xfs answers EIO to every stat (the supervisor's fence),
+  // so following it to the end would fail and leave a path that mountinfo does not list.
+  const std::filesystem::path normal = std::filesystem::path(path).lexically_normal();
   std::error_code ec;
-  auto canonical = std::filesystem::weakly_canonical(path, ec);
-  return ec ? path : canonical.string();
+  if (!normal.has_filename() || std::filesystem::is_symlink(normal, ec)) {
+    auto canonical = std::filesystem::weakly_canonical(normal, ec);
+    return ec ? path : canonical.string();
+  }
+  auto parent = std::filesystem::weakly_canonical(normal.parent_path(), ec);
+  return ec ? path : (parent / normal.filename()).string();
 }
 
 Result<std::vector<std::string>> mount_points_of(const std::string& source) {

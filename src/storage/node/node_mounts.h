@@ -19,7 +19,8 @@ Result<std::optional<std::string>> mount_source(const std::string& path);
 
 // Every mount point in this namespace whose source is `source` (a device), resolved paths.
 Result<std::vector<std::string>> mount_points_of(const std::string& source);
-// `path` with its symlinks resolved (as mountinfo shows it), or as it is when that fails.
+// `path` with its symlinks resolved (as mountinfo shows it), or as it is when that fails. The last
+// component is not stat()ed unless it is a symlink: it may be the root of a shut-down filesystem.
 std::string resolved_path(const std::string& path);
 
 // Bind-mounts `source` at `target` (created if missing), read-only if asked. Already mounted

@@ -184,6 +184,7 @@ Status NodeVolumeManager::stage(const std::string& name, const VolumeSpec& spec,
   }
   NodeVolume& volume = volumes_.at(name);
   volume.state = StageState::kStaged;
+  volume.device = *staged;
   return persist(volume);
 }
 
@@ -221,13 +222,14 @@ Status NodeVolumeManager::unstage(const std::string& name) {
   }
   volume.state = StageState::kUnstaging;
   BERTH_RETURN_IF_ERROR(persist(volume));
-  BERTH_RETURN_IF_ERROR(driver->unstage(volume.spec, staging_path(name)));
+  BERTH_RETURN_IF_ERROR(driver->unstage(volume.spec, staging_path(name), volume.device));
   if (volume.claims.empty()) {
     BERTH_RETURN_IF_ERROR(store_.remove(name));
     volumes_.erase(name);
     return {};
   }
   volume.state = StageState::kUnstaged;
+  volume.device = {};
   return persist(volume);
 }
 
@@ -280,18 +282,19 @@ Status NodeVolumeManager::recover() {
       keep_first(first, internal_error("volume checkpoint " + name + " is not valid"));
       continue;
     }
-    if (volume->boot_id != options_.boot_id) {
-      // Mounts do not survive a reboot; the claims wait for their tasks to be released.
-      volume->state = StageState::kUnstaged;
-      volume->boot_id = options_.boot_id;
-      for (auto it = volume->claims.begin(); it != volume->claims.end();) {
-        if (it->second.state == ClaimState::kUnpublishing) {
-          it = volume->claims.erase(it);
-        } else {
-          it->second.state = ClaimState::kUnpublished;
-          ++it;
-        }
-      }
+    bool mounts_gone = volume->boot_id != options_.boot_id;  // none survives a reboot
+    NodeDriver* driver = driver_for(volume->spec.driver);
+    if (!mounts_gone && volume->state == StageState::kStaged && driver != nullptr) {
+      // Nor a node's mount namespace: a node that comes back on the same kernel (several agents
+      // share one in test clusters and `berth dev`) finds its checkpoint and nothing of what it
+      // names. Believing it would report a mount that is not there, and its unstage would wait
+      // on another node's loop device.
+      auto staged = driver->still_staged(volume->spec, staging_path(name), volume->device);
+      if (!staged.ok()) keep_first(first, staged.error().context("recover volume " + name));
+      mounts_gone = staged.ok() && !*staged;
+    }
+    if (mounts_gone) {
+      forget_mounts(*volume);
       if (auto written = persist(*volume); !written.ok()) keep_first(first, written);
     }
     volumes_.emplace(name, std::move(volume).value());
@@ -303,6 +306,20 @@ Status NodeVolumeManager::recover() {
   return first;
 }
 
+void NodeVolumeManager::forget_mounts(NodeVolume& volume) const {
+  volume.state = StageState::kUnstaged;
+  volume.boot_id = options_.boot_id;
+  volume.device = {};
+  for (auto it = volume.claims.begin(); it != volume.claims.end();) {
+    if (it->second.state == ClaimState::kUnpublishing) {
+      it = volume.claims.erase(it);
+    } else {
+      it->second.state = ClaimState::kUnpublished;
+      ++it;
+    }
+  }
+}
+
 Status NodeVolumeManager::finish(const std::string& name) {
   NodeVolume& volume = volumes_.at(name);
   NodeDriver* driver = driver_for(volume.spec.driver);
@@ -312,8 +329,10 @@ Status NodeVolumeManager::finish(const std::string& name) {
   }
   if (volume.state == StageState::kUnstaging) return unstage(name);
   if (volume.state == StageState::kStaging) {
-    BERTH_RETURN_IF_ERROR(driver->stage(volume.spec, staging_path(name)));
+    auto staged = driver->stage(volume.spec, staging_path(name));
+    if (!staged.ok()) return staged.error();
     volume.state = StageState::kStaged;
+    volume.device = *staged;
     BERTH_RETURN_IF_ERROR(persist(volume));
   }
   std::vector<std::pair<std::string, ClaimState>> claims;

@@ -19,12 +19,16 @@
 //
 //   recover() with a new boot id: STAGING, STAGED, UNSTAGING --> [UNSTAGED] (nothing survived
 //   the reboot; the checkpoint stays while claims remain, and the next publish stages again)
+//   recover() with the same boot id, STAGED but driver.still_staged() false --> [UNSTAGED]:
+//   the node came back in a new mount namespace on the same kernel (a test cluster's node,
+//   `berth dev`), so the mount and the device the checkpoint names are gone or are another's
 //
 // Per task claim (inside its volume's checkpoint; the claims ARE the reference count):
 //
 //   (none) --write PUBLISHING--> driver.publish --write PUBLISHED--> [PUBLISHED]
 //   [PUBLISHED] --release_task: write UNPUBLISHING--> driver.unpublish --erase claim--> (none)
-//   recover() with a new boot id: PUBLISHING, PUBLISHED --> [UNPUBLISHED]; UNPUBLISHING: erased
+//   recover() with a new boot id or its volume's mounts gone: PUBLISHING, PUBLISHED -->
+//   [UNPUBLISHED]; UNPUBLISHING: erased
 //
 // The first claim is written with STAGING, in one checkpoint, so a volume is never staged
 // without the task it is for on record. An UNPUBLISHING claim still counts: its bind mount may
@@ -122,6 +126,9 @@ class NodeVolumeManager {
   Status settle(const std::string& name);
   // Unstages; forgets the volume, or keeps it UNSTAGED while released claims remain.
   Status unstage(const std::string& name);
+  // Nothing of the volume is mounted any more (a reboot, or a new mount namespace): what was
+  // staged or published falls back to UNSTAGED / UNPUBLISHED, an interrupted unpublish is done.
+  void forget_mounts(NodeVolume& volume) const;
   // Repeats the interrupted calls of one recovered volume.
   Status finish(const std::string& name);
 

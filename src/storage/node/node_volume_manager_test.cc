@@ -241,6 +241,53 @@ TEST_F(NodeVolumeManagerTest, RebootForgetsMountsButKeepsClaimsUntilReleased) {
   EXPECT_TRUE(driver.staged.empty());
 }
 
+TEST_F(NodeVolumeManagerTest, CheckpointRecordsTheStagedDeviceAndUnstageGetsIt) {
+  auto manager = make();
+  ASSERT_TRUE(manager->publish_for_task("t1", task_volume("pg"), kSandbox).ok());
+  const StagedDevice device = driver.staged.begin()->second.device;
+  ASSERT_FALSE(device.empty());
+  EXPECT_EQ(manager->volumes().at("pg").device, device);
+  auto saved = decode_node_volume(store.inner.documents.at("pg"));
+  ASSERT_TRUE(saved.ok());
+  EXPECT_EQ(saved->device, device) << "persisted, for the next agent";
+
+  manager.reset();
+  auto recovered = make();  // the same mount namespace: the mount is still there
+  ASSERT_TRUE(recovered->recover().ok());
+  EXPECT_EQ(recovered->volumes().at("pg").device, device);
+  ASSERT_TRUE(recovered->release_task("t1").ok());
+  EXPECT_EQ(driver.unstaged_devices, std::vector<StagedDevice>{device});
+}
+
+// The PostgreSQL end-to-end tests' stale state: a node killed and started again with the same
+// work dir on the same kernel (test clusters, `berth dev`) has a new mount namespace. Recovery
+// believed the checkpoint, reported the volume mounted, and its unstage then waited on the loop
+// device of the node that held the volume since.
+TEST_F(NodeVolumeManagerTest, NodeBackInANewMountNamespaceForgetsItsMountsWithoutAReboot) {
+  auto manager = make("boot-1");
+  ASSERT_TRUE(manager->publish_for_task("t1", task_volume("pg"), kSandbox).ok());
+  ASSERT_TRUE(manager->publish_for_task("t2", task_volume("cache", 0, false), kSandbox).ok());
+  manager.reset();
+  driver.reboot();  // the mounts went with the node's namespace; the kernel stayed
+  driver.calls.clear();
+
+  auto back = make("boot-1");
+  ASSERT_TRUE(back->recover().ok());
+  EXPECT_TRUE(driver.calls.empty()) << "nothing to repeat, nothing to wait for";
+  EXPECT_TRUE(back->mounted().empty()) << "nothing is reported mounted";
+  EXPECT_EQ(back->claimed_tasks(), (std::vector<std::string>{"t1", "t2"}));
+  EXPECT_EQ(back->volumes().at("pg").state, StageState::kUnstaged);
+  EXPECT_EQ(back->volumes().at("pg").claims.at("t1").state, ClaimState::kUnpublished);
+  EXPECT_TRUE(back->volumes().at("pg").device.empty()) << "the device is no longer ours";
+
+  // Releasing the dead tasks cleans up without naming a device unstage could wait on.
+  ASSERT_TRUE(back->release_task("t1").ok());
+  ASSERT_TRUE(back->release_task("t2").ok());
+  EXPECT_EQ(driver.unstaged_devices, (std::vector<StagedDevice>{{}, {}}));
+  EXPECT_TRUE(store.inner.documents.empty());
+  EXPECT_TRUE(back->mounted().empty());
+}
+
 TEST_F(NodeVolumeManagerTest, FenceUnmountsExternalVolumesOnly) {
   auto manager = make();
   ASSERT_TRUE(manager->publish_for_task("t1", task_volume("pg"), kSandbox).ok());
@@ -270,6 +317,10 @@ TEST_F(NodeVolumeManagerTest, CheckpointRoundTrip) {
   volume.boot_id = "b";
   volume.claims["t1"] = {ClaimState::kUnpublishing, "/s", "/t", true};
   auto decoded = decode_node_volume(encode_node_volume(volume));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(*decoded, volume);
+  volume.device = {"/dev/loop3", (7u << 8) | 3u, 1276, 2049, 123456789012};
+  decoded = decode_node_volume(encode_node_volume(volume));
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(*decoded, volume);
   EXPECT_FALSE(decode_node_volume("{").ok());

@@ -64,11 +64,19 @@ std::string encode_node_volume(const NodeVolume& volume) {
                        {"target", claim.target},
                        {"read_only", claim.read_only}};
   }
-  return json{{"spec", volume_spec_to_json(volume.spec)},
-              {"state", to_string(volume.state)},
-              {"boot_id", volume.boot_id},
-              {"claims", claims}}
-      .dump();
+  json doc{{"spec", volume_spec_to_json(volume.spec)},
+           {"state", to_string(volume.state)},
+           {"boot_id", volume.boot_id},
+           {"claims", claims}};
+  if (!volume.device.empty()) {
+    const StagedDevice& device = volume.device;
+    doc["device"] = {{"path", device.path},
+                     {"rdev", device.rdev},
+                     {"diskseq", device.diskseq},
+                     {"backing_dev", device.backing_dev},
+                     {"backing_ino", device.backing_ino}};
+  }
+  return doc.dump();
 }
 
 Result<NodeVolume> decode_node_volume(std::string_view text) {
@@ -82,6 +90,14 @@ Result<NodeVolume> decode_node_volume(std::string_view text) {
     if (!state) return invalid_argument("unknown stage state " + doc.at("state").dump());
     volume.state = *state;
     volume.boot_id = doc.value("boot_id", "");
+    if (doc.contains("device")) {  // absent in checkpoints of older agents
+      const json& device = doc.at("device");
+      volume.device.path = device.at("path").get<std::string>();
+      volume.device.rdev = device.value("rdev", std::uint64_t{0});
+      volume.device.diskseq = device.value("diskseq", std::uint64_t{0});
+      volume.device.backing_dev = device.value("backing_dev", std::uint64_t{0});
+      volume.device.backing_ino = device.value("backing_ino", std::uint64_t{0});
+    }
     const json claims =
         doc.value("claims", json::object());  // items() needs it to outlive the loop
     for (const auto& [task_id, item] : claims.items()) {

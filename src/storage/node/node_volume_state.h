@@ -10,6 +10,7 @@
 
 #include "api/volume_protocol.h"
 #include "common/result.h"
+#include "storage/node/node_driver.h"
 
 namespace berth {
 
@@ -44,6 +45,7 @@ struct NodeVolume {
   VolumeSpec spec;  // as last staged: the epoch is the one the storage recorded for us
   StageState state = StageState::kStaging;
   std::string boot_id;                        // of the boot that made the current mounts
+  StagedDevice device;                        // what the last stage mounted (STAGED)
   std::map<std::string, VolumeClaim> claims;  // by task id; their number is the refcount
 
   bool operator==(const NodeVolume&) const = default;
