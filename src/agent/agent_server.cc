@@ -61,6 +61,16 @@ AgentServer::AgentServer(EventLoop& loop, AgentOptions options)
 
 AgentServer::~AgentServer() = default;
 
+std::string AgentServer::probe_address() const {
+  std::string address = resolve_ipv4(options_.hostname);
+  if (address.empty()) {
+    spdlog::warn("hostname {} resolves to no IPv4 address; health checks probe 127.0.0.1",
+                 options_.hostname);
+    return "127.0.0.1";
+  }
+  return address;
+}
+
 Status AgentServer::start() {
   auto master = parse_host_port(options_.master);
   if (!master.ok()) return master.error().context("--master");
@@ -124,9 +134,10 @@ Status AgentServer::start() {
   link_ = std::make_unique<HttpMasterLink>(loop_, master->first, master->second,
                                            std::chrono::seconds(5));
   random_ = std::make_unique<Random>(Random::os_seed());
-  prober_ = std::make_unique<LiveHealthProber>(loop_, [this](const std::string& task_id) {
-    return containerizer_->supervisor_pidfd(task_id);
-  });
+  prober_ = std::make_unique<LiveHealthProber>(
+      loop_,
+      [this](const std::string& task_id) { return containerizer_->supervisor_pidfd(task_id); },
+      probe_address());
   fetcher_ = std::make_unique<LocalFetcher>(
       [this](std::function<void()> work, std::function<void()> done) {
         loop_.run_blocking(std::move(work), std::move(done));

@@ -53,6 +53,10 @@ class AgentServer {
   void stop();
 
  private:
+  // Where health checks reach tasks: the address their $HOST (the advertised hostname) resolves
+  // to, or loopback when it resolves to none.
+  std::string probe_address() const;
+
   void read_file(const HttpRequest& request, const Responder& respond);
 
   EventLoop& loop_;

@@ -22,8 +22,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr char kLoopback[] = "127.0.0.1";
-
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 milliseconds timeout_of(const ProbeRequest& request) {
@@ -83,8 +81,9 @@ ProbeResult failure(std::string error) {
 
 }  // namespace
 
-LiveHealthProber::LiveHealthProber(EventLoop& loop, TaskPidfd task_pidfd)
+LiveHealthProber::LiveHealthProber(EventLoop& loop, TaskPidfd task_pidfd, std::string host)
     : loop_(loop),
+      host_(std::move(host)),
       task_pidfd_(std::move(task_pidfd)),
       self_(std::make_shared<LiveHealthProber*>(this)) {}
 
@@ -116,7 +115,7 @@ void LiveHealthProber::probe_http(const ProbeRequest& request,
                                   std::function<void(ProbeResult)> done) {
   const std::uint64_t id = next_id_++;
   auto& client = clients_[id];
-  client = std::make_unique<HttpClient>(loop_, kLoopback, request.port);
+  client = std::make_unique<HttpClient>(loop_, host_, request.port);
   ClientRequest get;
   get.method = "GET";
   get.target = request.path.empty() ? "/" : request.path;
@@ -141,7 +140,7 @@ void LiveHealthProber::probe_http(const ProbeRequest& request,
 void LiveHealthProber::probe_tcp(const ProbeRequest& request,
                                  std::function<void(ProbeResult)> done) {
   std::weak_ptr<LiveHealthProber*> weak = self_;
-  tcp_probe(loop_, kLoopback, request.port, timeout_of(request),
+  tcp_probe(loop_, host_, request.port, timeout_of(request),
             [weak, done = std::move(done)](Status connected) {
               if (!weak.lock()) return;
               ProbeResult result;

@@ -1,9 +1,12 @@
 // LiveHealthProber: the HealthProber of a live agent, on its event loop and never blocking it.
 //
-//   HTTP     GET http://127.0.0.1:<port><path>, a fresh connection per probe (HttpClient)
+// Network checks go to the task's $HOST (the agent's advertised hostname), as Marathon's do:
+// a task that listens only on $HOST is healthy; one that listens on every address too.
+//
+//   HTTP     GET http://<host>:<port><path>, a fresh connection per probe (HttpClient)
 //   HTTPS    a TCP connect to the port: Berth has no TLS client yet, and a plain HTTP request
 //            to a TLS port would always fail and get a healthy task killed
-//   TCP      a connect to 127.0.0.1:<port> (tcp_probe), closed at once
+//   TCP      a connect to <host>:<port> (tcp_probe), closed at once
 //   COMMAND  /bin/sh -c <command> with the task's environment, in its sandbox; inside the
 //            task's mount and pid namespaces (setns through the supervisor's pidfd) when
 //            `task_pidfd` finds one, else on the host; never in the task's cgroup. Its own
@@ -33,7 +36,9 @@ class LiveHealthProber final : public HealthProber {
   // namespaces of its own. Borrowed: used at once, never kept or closed.
   using TaskPidfd = std::function<std::optional<int>(const std::string& task_id)>;
 
-  explicit LiveHealthProber(EventLoop& loop, TaskPidfd task_pidfd = {});
+  // `host`: where the agent's tasks listen, the $HOST they are given.
+  explicit LiveHealthProber(EventLoop& loop, TaskPidfd task_pidfd = {},
+                            std::string host = "127.0.0.1");
   // Kills the commands still running; their callbacks are not called.
   ~LiveHealthProber() override;
   LiveHealthProber(const LiveHealthProber&) = delete;
@@ -59,6 +64,7 @@ class LiveHealthProber final : public HealthProber {
   void on_command_exit(std::uint64_t id);
 
   EventLoop& loop_;
+  std::string host_;
   TaskPidfd task_pidfd_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::unique_ptr<HttpClient>> clients_;

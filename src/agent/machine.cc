@@ -1,6 +1,8 @@
 // Detecting the machine's identity and resources.
 #include "agent/machine.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -16,6 +18,19 @@ std::string machine_hostname() {
   char name[256] = {};
   if (::gethostname(name, sizeof(name) - 1) != 0) return "localhost";
   return name;
+}
+
+std::string resolve_ipv4(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) return "";
+  char text[INET_ADDRSTRLEN] = {};
+  const auto* address = reinterpret_cast<const sockaddr_in*>(found->ai_addr);
+  const bool ok = ::inet_ntop(AF_INET, &address->sin_addr, text, sizeof(text)) != nullptr;
+  ::freeaddrinfo(found);
+  return ok ? text : "";
 }
 
 std::string machine_boot_id() {

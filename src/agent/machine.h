@@ -11,6 +11,9 @@
 namespace berth {
 
 std::string machine_hostname();
+// The first IPv4 address `host` resolves to (itself when it is one); empty when it resolves to
+// none. Blocking (getaddrinfo): for startup only.
+std::string resolve_ipv4(const std::string& host);
 // /proc/sys/kernel/random/boot_id: changes on every boot, so mounts are not believed across one.
 std::string machine_boot_id();
 // `given` completed with detected values for cpus, mem, disk and ports it does not name.

@@ -27,6 +27,20 @@ def test_http_health_check_and_readiness_of_a_real_server(cluster):
              what="the server to be ready")
 
 
+def test_checks_reach_a_server_that_listens_only_on_its_host(cluster):
+    """Marathon probes host:port: a task bound to $HOST alone (not loopback) is healthy."""
+    node = cluster.node(hostname="127.0.0.7")
+    task = cluster.master.launch(
+        name="bound", cmd="exec python3 -m http.server $PORT0 --bind $HOST", ports=1, mem=128,
+        agent_id=node.agent_id(),
+        health_checks=[{"protocol": protocol, "path": "/", "portIndex": 0, "gracePeriodSeconds": 30,
+                        "intervalSeconds": 0.3, "timeoutSeconds": 2, "delaySeconds": 0,
+                        "maxConsecutiveFailures": 3} for protocol in ("MESOS_HTTP", "MESOS_TCP")])
+    healthy = wait_for(lambda: (lambda t: t if t.get("healthy") is True else None)(
+        cluster.master.task(task["id"])), timeout=20, what="the server to be healthy")
+    assert [r["alive"] for r in healthy["health_check_results"]] == [True, True]
+
+
 def test_failing_tcp_check_counts_consecutive_failures_without_killing_a_bare_task(cluster):
     cluster.node()
     task = cluster.master.launch(
