@@ -349,12 +349,14 @@ void validate_volumes(const AppDefinition& app, const std::string& path, Violati
       if (external.name.empty()) v.add(child_path(ext, "name"), "must not be empty");
       if (external.provider == "dvdi") {
         // The name becomes a file name in the pool and on every node.
-        if (auto named = validate_volume_name(external.name); !external.name.empty() && !named.ok()) {
+        if (auto named = validate_volume_name(external.name);
+            !external.name.empty() && !named.ok()) {
           v.add(child_path(ext, "name"), named.error().message);
         }
         if (external.size && (*external.size < 1 || *external.size > kMaxExternalSizeGiB)) {
-          v.add(child_path(ext, "size"), got(std::to_string(*external.size),
-                                             "between 1 and " + std::to_string(kMaxExternalSizeGiB)));
+          v.add(child_path(ext, "size"),
+                got(std::to_string(*external.size),
+                    "between 1 and " + std::to_string(kMaxExternalSizeGiB)));
         }
         validate_dvdi(app, volume, at, v);
         ++dvdi_names[external.name];

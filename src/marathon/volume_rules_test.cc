@@ -102,15 +102,14 @@ TEST(DvdiVolumes, NamesAndSizesBerthCanStore) {
       {"containerPath": "c", "persistent": {"size": 999999999999}}])"));
   EXPECT_TRUE(HasViolation(error, "/container/volumes(0)/external/name",
                            "volume name '../etc' must start with a letter or a digit"));
-  EXPECT_TRUE(
-      HasViolation(error, "/container/volumes(1)/external/name",
-                   "volume name 'x;rm -rf' may contain only a-z, 0-9, '.', '_' and '-'"));
+  EXPECT_TRUE(HasViolation(error, "/container/volumes(1)/external/name",
+                           "volume name 'x;rm -rf' may contain only a-z, 0-9, '.', '_' and '-'"));
   EXPECT_TRUE(HasViolation(error, "/container/volumes(1)/external/size",
                            "got 0, expected between 1 and 65536"));
   EXPECT_TRUE(HasViolation(error, "/container/volumes(2)/external/size",
                            "got 9999999, expected between 1 and 65536"));
-  EXPECT_TRUE(HasViolation(error, "/container/volumes(3)/containerPath",
-                           "'c' is used by another volume"));
+  EXPECT_TRUE(
+      HasViolation(error, "/container/volumes(3)/containerPath", "'c' is used by another volume"));
   EXPECT_TRUE(HasViolation(error, "/container/volumes(3)/persistent/size",
                            "got 999999999999, expected at most 67108864"));
 }

@@ -8,10 +8,10 @@
 #include "marathon/group_json.h"
 #include "marathon/path_id.h"
 #include "marathon_api/resources.h"
-#include "storage/volume_controller.h"
 #include "marathon_api/task_json.h"
 #include "scheduler/app_scheduler.h"
 #include "scheduler/stored_keys.h"
+#include "storage/volume_controller.h"
 
 namespace berth::marathon_api {
 namespace {
@@ -220,10 +220,10 @@ Status validate_target(const ApiContext& context, const Root& target) {
       if (driver == external->options.end() || context.volumes->knows_driver(driver->second)) {
         continue;
       }
-      unknown.push_back({"/container/volumes(" + std::to_string(i) +
-                             ")/external/options(\"dvdi/driver\")",
-                         {"driver '" + driver->second + "' of app " + app.id +
-                          " is not served by this cluster"}});
+      unknown.push_back(
+          {"/container/volumes(" + std::to_string(i) + ")/external/options(\"dvdi/driver\")",
+           {"driver '" + driver->second + "' of app " + app.id +
+            " is not served by this cluster"}});
     }
   }
   if (unknown.empty()) return {};
