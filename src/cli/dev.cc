@@ -142,8 +142,8 @@ Status run_dev(const DevOptions& options, const std::string& argv0) {
         // On a dev cluster every agent shares the machine, so one pool stands in for the
         // shared storage every node of a real cluster reaches.
         "--volume_pool=" + options.work_dir + "/volume_pool", "--ip=" + address,
-        "--hostname=" + address, "--port=5051", "--resources=" + agent_resources(i, options.agents),
-        "--cleanup_on_exit"};
+        "--hostname=" + address, "--port=" + std::to_string(options.agent_port),
+        "--resources=" + agent_resources(i, options.agents), "--cleanup_on_exit"};
     if (i < static_cast<int>(options.attributes.size())) {
       args.push_back("--attributes=" + options.attributes[static_cast<std::size_t>(i)]);
     }

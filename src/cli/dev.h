@@ -16,6 +16,9 @@ struct DevOptions {
   std::vector<std::string> attributes;  // one per agent, in order
   std::uint16_t port = 5050;
   std::uint16_t http_port = 8080;
+  // Every agent listens on this port at its own address (127.0.0.2, .3, ...); another one lets
+  // a second dev cluster (a test run) live beside the first.
+  std::uint16_t agent_port = 5051;
 };
 
 // Runs until SIGINT/SIGTERM (or until a member of the cluster dies), then stops everything.

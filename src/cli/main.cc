@@ -153,6 +153,10 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--port", dev.port, "the master's port")->capture_default_str();
   dev_cmd->add_option("--http_port,--http-port", dev.http_port, "the API port")
       ->capture_default_str();
+  dev_cmd
+      ->add_option("--agent_port,--agent-port", dev.agent_port,
+                   "the port of every agent, each on its own loopback address")
+      ->capture_default_str();
 
   // The clients of the master's API, one noun per file.
   AgentListCommand agent_ls;

@@ -73,10 +73,12 @@ def berth_cgroups():
 
 
 def test_dev_cluster_starts_serves_and_stops_cleanly(work_dir):
-    port, http_port = free_port(), free_port()
+    port, http_port, agent_port = free_port(), free_port(), free_port()
+    # Its own agent port too, so that a dev cluster already running on this machine does not
+    # collide with this one.
     dev = subprocess.Popen(
         [BERTH, "dev", "--agents=3", f"--work_dir={work_dir}/dev", f"--port={port}",
-         f"--http_port={http_port}", "--attributes=disk:spinning", "--attributes=disk:ssd"],
+         f"--http_port={http_port}", f"--agent_port={agent_port}", "--attributes=disk:spinning", "--attributes=disk:ssd"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         def slaves():
