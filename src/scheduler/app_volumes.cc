@@ -109,24 +109,33 @@ Result<std::vector<VolumeNeed>> AppVolumes::needs(
     if (volume.external && volume.external->provider == "dvdi") {
       needs.push_back(external_need(volume));
     } else if (volume.persistent) {
-      if (!slot) {
-        // The lowest slot whose volumes no live task holds and that is not being wiped.
-        std::set<std::string> held;
-        for (const TaskRecord* task : live_tasks) {
-          for (const TaskVolume& used : task->spec.volumes) held.insert(used.volume.name);
-        }
-        slot = 0;
-        while (held.contains(local_volume_name(app.id, volume.container_path, *slot)) ||
-               is_wiping(local_volume_name(app.id, volume.container_path, *slot))) {
-          ++*slot;
-        }
-      }
+      if (!slot) slot = free_slot(app, live_tasks);
       needs.push_back(local_need(app, volume, *slot));
     }
     // Host paths need nothing from the controller; CSI volumes are not supported yet (the app
     // validation says so).
   }
   return needs;
+}
+
+std::size_t AppVolumes::free_slot(const marathon::AppDefinition& app,
+                                  const std::vector<const TaskRecord*>& live_tasks) const {
+  std::set<std::string> held;
+  for (const TaskRecord* task : live_tasks) {
+    for (const TaskVolume& used : task->spec.volumes) held.insert(used.volume.name);
+  }
+  // A slot is one volume per persistent path: it is free when none of them is held or wiped.
+  auto taken = [&](std::size_t slot) {
+    return std::any_of(app.container->volumes.begin(), app.container->volumes.end(),
+                       [&](const marathon::Volume& volume) {
+                         if (!volume.persistent) return false;
+                         std::string name = local_volume_name(app.id, volume.container_path, slot);
+                         return held.contains(name) || is_wiping(name);
+                       });
+  };
+  std::size_t slot = 0;
+  while (taken(slot)) ++slot;
+  return slot;
 }
 
 std::optional<VolumePlacement> AppVolumes::placement(const std::vector<VolumeNeed>& needs) const {

@@ -100,6 +100,11 @@ class AppVolumes {
   bool is_wiping(const std::string& name) const { return wiping_.contains(name); }
 
  private:
+  // The lowest instance slot of a resident app that no live task holds and none of whose
+  // volumes is being wiped.
+  std::size_t free_slot(const marathon::AppDefinition& app,
+                        const std::vector<const TaskRecord*>& live_tasks) const;
+
   VolumeController& controller_;
   OrderSink send_orders_;
   std::set<std::string> wiping_;
