@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/resources_json.h"
+#include "api/task_spec_json.h"
 #include "api/volume_json.h"
 
 namespace berth {
@@ -297,6 +298,9 @@ std::optional<HealthCheckKind> parse_health_check_protocol(std::string_view prot
 }
 
 std::string to_json(const TaskSpec& spec) { return spec_to(spec).dump(); }
+
+nlohmann::json task_spec_to_json(const TaskSpec& spec) { return spec_to(spec); }
+Result<TaskSpec> task_spec_from_json(const nlohmann::json& doc) { return spec_from(doc); }
 
 Result<TaskSpec> parse_task_spec(std::string_view text) {
   return parse_with<TaskSpec>(text, "task spec", spec_from);

@@ -13,9 +13,11 @@
 //                        +----------------- re-registration --> ACTIVE  |
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -40,6 +42,8 @@ struct AgentRecord {
   std::string session;             // empty unless ACTIVE
   Instant last_seen;               // last heartbeat (ACTIVE) or recovery time (RECOVERED)
   std::set<std::string> task_ids;  // its non-terminal tasks
+  // The registry's: when this agent was last ranked (see AgentRank).
+  std::uint64_t rank_sequence = 0;
 
   Resources available() const {
     Resources free = total;
@@ -55,18 +59,69 @@ std::string_view to_string(AgentRecord::Status status);
 std::string agent_to_json(const AgentRecord& agent);
 Result<AgentRecord> agent_from_json(std::string_view json);
 
+// Where placement looks, best first for spreading load: the most free cpus (counted in
+// micro-cpus, so that sums of fractions that drift in their last bits still tie), then the most
+// free mem, then the one whose resources changed least recently. That last rule rotates
+// placements through equal agents, and keeps an app's UNIQUE placements from walking past the
+// agents it took a moment ago: they sit at the end of their new tier. Only active agents are
+// ranked.
+struct AgentRank {
+  std::int64_t free_micro_cpus = 0;
+  double free_mem = 0;
+  std::uint64_t sequence = 0;
+  const AgentRecord* agent = nullptr;
+  bool operator<(const AgentRank& other) const;
+  bool operator==(const AgentRank& other) const = default;
+};
+using AgentRanking = std::set<AgentRank>;
+
+// The rank `agent` has now.
+AgentRank rank_of(const AgentRecord& agent);
+
+// A constraint field ("hostname" or an attribute name) and one canonical value of it.
+struct AgentFieldValue {
+  std::string field;
+  std::string value;
+};
+
 class AgentRegistry {
  public:
+  // Records are changed in place only in fields no ranking depends on (last_seen, session):
+  // status, resources and attributes change through upsert(), charge() and release().
   AgentRecord* find(const std::string& id);
   const AgentRecord* find(const std::string& id) const;
   AgentRecord* find_by_session(const std::string& agent_id, const std::string& session);
   AgentRecord& upsert(AgentRecord record);
   const std::map<std::string, AgentRecord>& all() const { return agents_; }
-  std::map<std::string, AgentRecord>& all() { return agents_; }
   std::size_t size() const { return agents_.size(); }
 
+  // A live task's resources, counted on (charge) or off (release) its agent. Unknown agents are
+  // ignored: a task may outlive its agent's record.
+  void charge(const std::string& agent_id, const std::string& task_id, const Resources& resources);
+  void release(const std::string& agent_id, const std::string& task_id, const Resources& resources);
+
+  // The active agents, best first.
+  const AgentRanking& ranking() const { return ranking_; }
+  // The active agents whose constraint field `field` has the canonical value `value` (see
+  // attribute_text.h; "hostname" is the agent's hostname), in the same order.
+  const AgentRanking& ranking_where(std::string_view field, std::string_view value) const;
+  // The active agents that have attribute `field`, by canonical value; nullptr when none has it.
+  using ValueRankings = std::map<std::string, AgentRanking, std::less<>>;
+  const ValueRankings* rankings_by(std::string_view field) const;
+  // Whether every ranking agrees with the records (for tests and the simulator's invariants).
+  bool rankings_consistent() const;
+
  private:
+  void rank(AgentRecord& agent);
+  void unrank(const AgentRecord& agent);
+  // Calls `visit(field, value)` for each field an agent is indexed under.
+  template <typename Visit>
+  static void for_each_field(const AgentRecord& agent, Visit visit);
+
   std::map<std::string, AgentRecord> agents_;
+  AgentRanking ranking_;
+  std::uint64_t sequence_ = 0;
+  std::map<std::string, ValueRankings, std::less<>> by_field_;
 };
 
 }  // namespace berth

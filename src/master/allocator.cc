@@ -1,20 +1,10 @@
 // Picking an agent for a task, and explaining the refusal when none fits.
 #include "master/allocator.h"
 
-#include <cmath>
 #include <map>
 
 namespace berth {
 namespace {
-
-// As Resources::operator-= leaves it: a difference within this of zero is zero.
-constexpr double kEpsilon = 1e-6;
-
-// `name` free on `agent`, as agent.available().scalar(name) would say, without the copies.
-double free_scalar(const AgentRecord& agent, const std::string& name) {
-  const double left = agent.total.scalar(name) - agent.used.scalar(name);
-  return std::abs(left) < kEpsilon ? 0.0 : left;
-}
 
 // Why one agent cannot take the request, or "" when it can.
 std::string refusal(const AgentRecord& agent, const PlacementRequest& request,
@@ -34,12 +24,13 @@ std::string refusal(const AgentRecord& agent, const PlacementRequest& request,
 }
 
 // refusal(...).empty(), in the same order of checks (the filter may record why it refused),
-// without building the agent's free Resources: this runs for every agent at every placement.
+// without building the agent's free Resources: this runs for each agent placement walks past.
 bool fits(const AgentRecord& agent, const PlacementRequest& request) {
   if (agent.status != AgentRecord::Status::kActive) return false;
   if (request.filter && !request.filter(agent)) return false;
   for (const auto& [name, amount] : request.resources.scalars()) {
-    if (amount > free_scalar(agent, name) + 1e-6) return false;
+    const double left = agent.total.scalar(name) - agent.used.scalar(name);
+    if (amount > left + 1e-6) return false;
   }
   // An agent's used ports are among its own (MasterCore charges only ports it placed).
   const Ranges& total = agent.total.ports();
@@ -51,24 +42,53 @@ bool fits(const AgentRecord& agent, const PlacementRequest& request) {
   return wanted == 0 || total.size() - used.size() >= wanted;
 }
 
+// How many of the best agents are asked before a spread request is looked at value by value:
+// most placements take one of the first few.
+constexpr std::size_t kWalkBeforeValues = 32;
+
+// The best agent that fits among those with an allowed value of the spread field: each value's
+// ranking is walked from its best until an agent fits or cannot beat the best found so far.
+const AgentRecord* best_by_value(const AgentRegistry& agents, const PlacementRequest& request) {
+  const AgentRegistry::ValueRankings* values = agents.rankings_by(request.hints.spread_field);
+  if (values == nullptr) return nullptr;
+  const AgentRank* best = nullptr;
+  for (const auto& [value, ranking] : *values) {
+    if (!request.hints.allows_value(value)) continue;
+    for (const AgentRank& rank : ranking) {
+      if (best != nullptr && !(rank < *best)) break;
+      if (fits(*rank.agent, request)) {
+        best = &rank;
+        break;
+      }
+    }
+  }
+  return best == nullptr ? nullptr : best->agent;
+}
+
+// The first agent of the ranking that fits, or of the values when the first few do not.
+const AgentRecord* best_fit(const AgentRegistry& agents, const PlacementRequest& request) {
+  const PlacementHints& hints = request.hints;
+  if (hints.only_where) {
+    for (const AgentRank& rank :
+         agents.ranking_where(hints.only_where->field, hints.only_where->value)) {
+      if (fits(*rank.agent, request)) return rank.agent;
+    }
+    return nullptr;
+  }
+  const bool by_value = !hints.spread_field.empty() && hints.allows_value;
+  std::size_t looked = 0;
+  for (const AgentRank& rank : agents.ranking()) {
+    if (fits(*rank.agent, request)) return rank.agent;
+    if (by_value && ++looked == kWalkBeforeValues) return best_by_value(agents, request);
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Result<Placement> Allocator::place(const AgentRegistry& agents,
                                    const PlacementRequest& request) const {
-  const AgentRecord* best = nullptr;
-  double best_cpus = 0;
-  double best_mem = 0;
-  for (const auto& [id, agent] : agents.all()) {
-    if (!fits(agent, request)) continue;
-    const double cpus = free_scalar(agent, "cpus");
-    const double mem = free_scalar(agent, "mem");
-    if (best == nullptr || cpus > best_cpus + 1e-9 ||
-        (cpus >= best_cpus - 1e-9 && mem > best_mem)) {
-      best = &agent;
-      best_cpus = cpus;
-      best_mem = mem;
-    }
-  }
+  const AgentRecord* best = best_fit(agents, request);
   if (best == nullptr) {
     // Rare and not hot: explain each refusal, as the operator's queue shows it.
     std::map<std::string, int> refusals;

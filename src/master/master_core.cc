@@ -144,10 +144,7 @@ void MasterCore::apply_task(TaskRecord task) {
   auto it = tasks_.find(task.id());
   bool was_live = it != tasks_.end() && !is_terminal(it->second.state);
   if (was_live) {
-    if (AgentRecord* agent = agents_.find(it->second.agent_id)) {
-      agent->used -= it->second.spec.resources;
-      agent->task_ids.erase(task.id());
-    }
+    agents_.release(it->second.agent_id, task.id(), it->second.spec.resources);
     if (!it->second.spec.app_id.empty()) {
       auto app = live_by_app_.find(it->second.spec.app_id);
       app->second.erase(task.id());
@@ -155,10 +152,7 @@ void MasterCore::apply_task(TaskRecord task) {
     }
   }
   if (!is_terminal(task.state)) {
-    if (AgentRecord* agent = agents_.find(task.agent_id)) {
-      agent->used += task.spec.resources;
-      agent->task_ids.insert(task.id());
-    }
+    agents_.charge(task.agent_id, task.id(), task.spec.resources);
   } else if (it == tasks_.end() || was_live) {
     completed_.push_back(task.id());
   }
@@ -364,9 +358,13 @@ Result<TaskRecord> MasterCore::launch(const LaunchRequest& request) {
              (request.hostname.empty() || agent.hostname == request.hostname);
     };
     placement_request.filter_reason = "not the requested agent";
+    if (!request.hostname.empty()) {
+      placement_request.hints.only_where = AgentFieldValue{"hostname", request.hostname};
+    }
   } else if (request.filter) {
     placement_request.filter = request.filter;
     placement_request.filter_reason = request.filter_reason;
+    placement_request.hints = request.hints;
   }
   auto placement = place(placement_request);
   if (!placement.ok()) return placement.error().context("launch " + request.name);

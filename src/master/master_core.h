@@ -67,6 +67,7 @@ struct LaunchRequest {
   // Agents it returns false for are refused with `filter_reason` (placement constraints).
   std::function<bool(const AgentRecord&)> filter;
   std::string filter_reason = "does not match the placement constraints";
+  PlacementHints hints;  // what the filter promises (see PlacementHints)
   // Completes the spec once the agent and ports are chosen (environment, health checks, volume
   // claims). An error aborts the launch before anything is persisted or sent.
   std::function<Status(TaskSpec&, const AgentRecord&)> complete_spec;

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/task_spec_json.h"
 #include "common/time_format.h"
 
 namespace berth {
@@ -30,7 +31,7 @@ std::optional<std::string> health_kill_reason(const TaskRecord& task) {
 }
 
 std::string task_to_json(const TaskRecord& task) {
-  nlohmann::json doc{{"spec", nlohmann::json::parse(to_json(task.spec))},
+  nlohmann::json doc{{"spec", task_spec_to_json(task.spec)},
                      {"agent_id", task.agent_id},
                      {"hostname", task.hostname},
                      {"ports", task.ports},
@@ -60,7 +61,7 @@ Result<TaskRecord> task_from_json(std::string_view text) {
   try {
     auto doc = nlohmann::json::parse(text);
     TaskRecord task;
-    auto spec = parse_task_spec(doc.at("spec").dump());
+    auto spec = task_spec_from_json(doc.at("spec"));
     if (!spec.ok()) return spec.error();
     task.spec = std::move(spec).value();
     task.agent_id = doc.at("agent_id").get<std::string>();

@@ -208,6 +208,10 @@ Result<TaskRecord> AppScheduler::launch_with_volumes(const AppDefinition& app,
       return false;
     };
     request.filter_reason = kVolumeElsewhere;
+    // Only agents of the pinned one's hostname need a look.
+    if (const AgentRecord* agent = master_.agents().find(pinned->agent_id)) {
+      request.hints.only_where = AgentFieldValue{"hostname", agent->hostname};
+    }
   }
   request.complete_spec = [this, &app, &needs, base = std::move(request.complete_spec)](
                               TaskSpec& spec, const AgentRecord& agent) -> Status {
@@ -264,6 +268,13 @@ void AppScheduler::launch(const AppDefinition& app, std::size_t count, AppRuntim
       refusal_detail.clear();  // this refusal is the last one now
       return false;
     };
+    if (!app.constraints.empty()) {
+      request.hints.only_where = matcher->narrowing(tally);
+      if (auto spread = matcher->spread(tally)) {
+        request.hints.spread_field = std::move(spread->field);
+        request.hints.allows_value = std::move(spread->allows_value);
+      }
+    }
     std::map<std::string, int> refusals;
     request.refusals = &refusals;
     auto launched = has_volumes ? launch_with_volumes(app, std::move(request), refusal_detail)

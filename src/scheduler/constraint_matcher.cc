@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <regex>
 
+#include "common/attribute_text.h"
 #include "common/strings.h"
 
 namespace berth::scheduler {
@@ -45,54 +46,12 @@ std::string_view operator_name(Op op) {
   return "UNKNOWN";
 }
 
-// Scalars compare at Mesos' precision of 0.001.
-std::int64_t thousandths(double value) { return std::llround(value * 1000.0); }
-
-std::string format_scalar(double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.3f", static_cast<double>(thousandths(value)) / 1000.0);
-  std::string text = buffer;
-  while (!text.empty() && text.back() == '0') text.pop_back();
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  if (text == "-0") text = "0";
-  return text;
-}
-
-std::string canonical_ranges(std::string_view text) {
-  auto ranges = Ranges::parse(text);
-  if (!ranges.ok()) return std::string(text);
-  std::string out = "[";
-  for (std::size_t i = 0; i < ranges->intervals().size(); ++i) {
-    if (i > 0) out += ",";
-    const auto& [low, high] = ranges->intervals()[i];
-    out += std::to_string(low) + "-" + std::to_string(high);
-  }
-  return out + "]";
-}
-
-std::string canonical_set(std::string_view text) {
-  text = trim(text);
-  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return std::string(text);
-  std::vector<std::string> items;
-  std::string_view inner = trim(text.substr(1, text.size() - 2));
-  if (!inner.empty()) {
-    for (std::string_view item : split(inner, ',')) items.emplace_back(trim(item));
-  }
-  std::sort(items.begin(), items.end());
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ",";
-    out += items[i];
-  }
-  return out + "}";
-}
-
 // A constraint value written in the same canonical form as attribute values, so that
 // ["ports", "IS", "[1-2, 3-5]"] equals the attribute ports:[1-5].
 std::string canonical_constraint_value(std::string_view text) {
   std::string_view trimmed = trim(text);
-  if (!trimmed.empty() && trimmed.front() == '[') return canonical_ranges(trimmed);
-  if (!trimmed.empty() && trimmed.front() == '{') return canonical_set(trimmed);
+  if (!trimmed.empty() && trimmed.front() == '[') return canonical_ranges_text(trimmed);
+  if (!trimmed.empty() && trimmed.front() == '{') return canonical_set_text(trimmed);
   return std::string(text);
 }
 
@@ -115,20 +74,6 @@ std::string quoted_value(const std::optional<std::string>& value) {
 }
 
 }  // namespace
-
-std::string attribute_value_text(const Attribute& attribute) {
-  switch (attribute.type) {
-    case Attribute::Type::kScalar:
-      return format_scalar(attribute.scalar);
-    case Attribute::Type::kRanges:
-      return canonical_ranges(attribute.text);
-    case Attribute::Type::kSet:
-      return canonical_set(attribute.text);
-    case Attribute::Type::kText:
-      break;
-  }
-  return attribute.text;
-}
 
 namespace {
 
@@ -181,7 +126,7 @@ template <typename FieldValue>
 bool value_equals(const FieldValue& value, const std::string& expected) {
   if (value.scalar) {
     if (auto number = parse_double(expected); number.ok()) {
-      return thousandths(*value.scalar) == thousandths(*number);
+      return scalar_thousandths(*value.scalar) == scalar_thousandths(*number);
     }
   }
   return value.text == canonical_constraint_value(expected);
@@ -295,6 +240,23 @@ ConstraintMatcher::Tally ConstraintMatcher::tally(
   return result;
 }
 
+std::optional<AgentFieldValue> ConstraintMatcher::narrowing(const Tally& tally) const {
+  for (std::size_t r = 0; r < compiled_.size(); ++r) {
+    const Compiled& rule = compiled_[r];
+    const Constraint& constraint = rule.constraint;
+    if (constraint.op != Op::kIs && constraint.op != Op::kCluster) continue;
+    std::string field(attribute_name(constraint.field).value_or("hostname"));
+    if (has_value(constraint)) {
+      if (rule.expected_number) continue;
+      return AgentFieldValue{std::move(field), rule.expected_text};
+    }
+    if (r < tally.rules_.size() && tally.rules_[r].instances.size() == 1) {
+      return AgentFieldValue{std::move(field), tally.rules_[r].instances.begin()->first};
+    }
+  }
+  return std::nullopt;
+}
+
 void ConstraintMatcher::record_placement(const AgentRecord& agent, Tally& tally) const {
   tally.rules_.resize(compiled_.size());
   for (std::size_t r = 0; r < compiled_.size(); ++r) {
@@ -405,7 +367,7 @@ bool ConstraintMatcher::passes(const Compiled& rule, const Tally::Rule& counts,
   }
   auto equals_expected = [&] {
     if (scalar && rule.expected_number) {
-      return thousandths(*scalar) == thousandths(*rule.expected_number);
+      return scalar_thousandths(*scalar) == scalar_thousandths(*rule.expected_number);
     }
     return text == rule.expected_text;
   };
@@ -425,14 +387,35 @@ bool ConstraintMatcher::passes(const Compiled& rule, const Tally::Rule& counts,
     case Op::kGroupBy:
       break;
   }
+  return count_allows(rule, counts, text);
+}
+
+bool ConstraintMatcher::count_allows(const Compiled& rule, const Tally::Rule& counts,
+                                     std::string_view text) {
   auto here_entry = counts.instances.find(text);
   const std::int64_t here = here_entry == counts.instances.end() ? 0 : here_entry->second;
-  if (constraint.op == Op::kUnique) return here == 0;
-  if (constraint.op == Op::kMaxPer) return here < rule.count;
+  if (rule.constraint.op == Op::kUnique) return here == 0;
+  if (rule.constraint.op == Op::kMaxPer) return here < rule.count;
   if (here == 0) return true;
   const auto known = static_cast<std::int64_t>(counts.instances.size());
   const std::int64_t least = known < rule.count ? 0 : counts.histogram.begin()->first;
   return here <= least;
+}
+
+std::optional<ConstraintMatcher::Spread> ConstraintMatcher::spread(const Tally& tally) const {
+  static const Tally::Rule kEmpty;
+  for (std::size_t r = 0; r < compiled_.size(); ++r) {
+    const Compiled& rule = compiled_[r];
+    const Op op = rule.constraint.op;
+    if (op != Op::kUnique && op != Op::kMaxPer && op != Op::kGroupBy) continue;
+    auto name = attribute_name(rule.constraint.field);
+    if (!name) continue;  // one agent per hostname: nothing to skip at once
+    const Tally::Rule& counts = r < tally.rules_.size() ? tally.rules_[r] : kEmpty;
+    return Spread{std::string(*name), [&rule, &counts](std::string_view value) {
+                    return count_allows(rule, counts, value);
+                  }};
+  }
+  return std::nullopt;
 }
 
 bool ConstraintMatcher::allows(const AgentRecord& candidate, const Tally& tally) const {

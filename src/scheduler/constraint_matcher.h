@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/attribute_text.h"
 #include "common/clock.h"
 #include "common/resources.h"
 #include "common/result.h"
@@ -43,9 +44,6 @@ struct PlacedInstance {
   std::string agent_id;
   WallTime staged_at;
 };
-
-// The canonical text of an attribute's value (see the file comment).
-std::string attribute_value_text(const Attribute& attribute);
 
 // The value `agent` has for constraint field `field`, canonical; nullopt when it lacks it.
 std::optional<std::string> agent_field_value(const AgentRecord& agent, std::string_view field);
@@ -96,6 +94,20 @@ class ConstraintMatcher {
   // Whether check() would find nothing to refuse, without building its explanation: what the
   // allocator asks of every agent at every placement.
   bool allows(const AgentRecord& candidate, const Tally& tally) const;
+  // When some constraint admits only agents with one value of a field (IS, CLUSTER with a value
+  // or with instances placed already): that field and value, so that the allocator looks at
+  // those agents alone. Not for values that are numbers: scalar attributes compare as numbers.
+  std::optional<AgentFieldValue> narrowing(const Tally& tally) const;
+  // The first UNIQUE, MAX_PER or GROUP_BY constraint on an attribute (not the hostname): its
+  // field, and whether an agent with a given value of it may take one more instance as far as
+  // that constraint goes. Agents without the field are refused by it. The allocator uses this to
+  // skip whole values (a full rack) instead of every agent in them. The returned function reads
+  // `tally`, which must outlive it.
+  struct Spread {
+    std::string field;
+    std::function<bool(std::string_view value)> allows_value;
+  };
+  std::optional<Spread> spread(const Tally& tally) const;
   // Counts one more instance on `agent` (a placement made since the tally was taken).
   void record_placement(const AgentRecord& agent, Tally& tally) const;
 
@@ -123,6 +135,8 @@ class ConstraintMatcher {
     std::string expected_text;
   };
   static bool passes(const Compiled& rule, const Tally::Rule& counts, const AgentRecord& candidate);
+  // UNIQUE, MAX_PER and GROUP_BY: whether the value `text` may take one more instance.
+  static bool count_allows(const Compiled& rule, const Tally::Rule& counts, std::string_view text);
 
   explicit ConstraintMatcher(std::vector<Compiled> compiled,
                              std::vector<marathon::Constraint> constraints)

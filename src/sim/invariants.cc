@@ -66,6 +66,9 @@ std::string check_resources(MasterStack& master) {
   for (const auto& [id, task] : master.core().tasks()) {
     if (!is_terminal(task.state)) sums[task.agent_id] += task.spec.resources;
   }
+  if (!master.core().agents().rankings_consistent()) {
+    return "the agents' placement rankings disagree with their records";
+  }
   for (const auto& [id, agent] : master.core().agents().all()) {
     for (const auto& [name, used] : agent.used.scalars()) {
       if (used < -kEpsilon) {
