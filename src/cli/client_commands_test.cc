@@ -122,6 +122,22 @@ TEST(ClientCommandsTest, UnusableMasterIsBadUsage) {
   EXPECT_EQ(err.str(), "berth app ls: --master must be host:port, not 'nohostport'\n");
 }
 
+TEST(ClientCommandsTest, VolumeTableNamesNodesByHostname) {
+  const auto volumes = nlohmann::json::parse(R"([
+    {"name":"pgdata","driver":"blockpool","size":1024,"kind":"external","state":"ATTACHED",
+     "attachment":{"agentId":"c0ffee-S3","epoch":2},"claims":["pg.1"]},
+    {"name":"orphan","driver":"blockpool","size":512,"kind":"external","state":"FENCING",
+     "attachment":{"agentId":"gone-S9","epoch":1},"claims":[]},
+    {"name":"spare","driver":"local","size":64,"kind":"local","state":"AVAILABLE","claims":[]}])");
+  std::ostringstream out;
+  print_volume_table(out, volumes, {{"c0ffee-S3", "127.0.0.15"}});
+  EXPECT_EQ(out.str(),
+            "NAME    DRIVER     SIZE    KIND      STATE      HOST        EPOCH  CLAIMS\n"
+            "pgdata  blockpool  1GiB    external  ATTACHED   127.0.0.15  2      pg.1\n"
+            "orphan  blockpool  512MiB  external  FENCING    gone-S9     1      -\n"
+            "spare   local      64MiB   local     AVAILABLE  -           -      -\n");
+}
+
 TEST(ClientCommandsTest, JsonDocuments) {
   std::istringstream good(R"({"id": "web", "instances": 2})");
   EXPECT_EQ(*read_json_document("-", good), R"({"id":"web","instances":2})");

@@ -10,5 +10,7 @@
 namespace berth {
 
 Result<Duration> parse_duration(const std::string& text);
+// The inverse, in the largest unit that is exact ("1secs", "500ms"): how help shows a default.
+std::string format_duration(Duration duration);
 
 }  // namespace berth

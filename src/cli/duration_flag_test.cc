@@ -23,5 +23,15 @@ TEST(DurationFlagTest, RejectsGarbage) {
             "invalid duration '5 parsecs': expected e.g. 500ms, 5secs, 1mins");
 }
 
+TEST(DurationFlagTest, FormatsInTheLargestExactUnitAndParsesBack) {
+  EXPECT_EQ(format_duration(std::chrono::seconds(1)), "1secs");
+  EXPECT_EQ(format_duration(milliseconds(1500)), "1500ms");
+  EXPECT_EQ(format_duration(std::chrono::minutes(2)), "2mins");
+  EXPECT_EQ(format_duration(Duration::zero()), "0secs");
+  for (Duration d : {Duration(milliseconds(250)), Duration(std::chrono::hours(30))}) {
+    EXPECT_EQ(*parse_duration(format_duration(d)), d);
+  }
+}
+
 }  // namespace
 }  // namespace berth

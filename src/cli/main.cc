@@ -13,9 +13,9 @@
 #include "cli/agent_command.h"
 #include "cli/app_command.h"
 #include "cli/completion.h"
+#include "cli/daemon_flags.h"
 #include "cli/deployment_command.h"
 #include "cli/dev.h"
-#include "cli/duration_flag.h"
 #include "cli/sim_command.h"
 #include "cli/task_command.h"
 #include "cli/volume_command.h"
@@ -54,19 +54,6 @@ int serve(const std::string& role, Options options) {
   return 0;
 }
 
-// Applies a duration flag's text to `target`, or records the error.
-void duration_option(CLI::App* app, const std::string& name, Duration& target,
-                     const std::string& help) {
-  app->add_option_function<std::string>(
-      name,
-      [&target, name](const std::string& text) {
-        auto parsed = parse_duration(text);
-        if (!parsed.ok()) throw CLI::ValidationError(name, parsed.error().message);
-        target = *parsed;
-      },
-      help);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,82 +68,73 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "berth 0.1.0");
 
+  // Every option's help shows its default (CLI11 copies these to each subcommand); those whose
+  // default is computed at run time say what it is in their help.
+  app.option_defaults()->always_capture_default();
+
   MasterOptions master;
   CLI::App* master_cmd = app.add_subcommand("master", "run the master");
   master_cmd->add_option("--work_dir,--work-dir", master.work_dir, "where the state lives");
-  master_cmd->add_option("--port", master.port, "agents and /master/state")->capture_default_str();
-  master_cmd->add_option("--http_port,--http-port", master.http_port, "the public API")
-      ->capture_default_str();
+  master_cmd->add_option("--port", master.port, "agents and /master/state");
+  master_cmd->add_option("--http_port,--http-port", master.http_port, "the public API");
   master_cmd->add_option("--state", master.state, "sqlite or memory")
-      ->check(CLI::IsMember({"sqlite", "memory"}))
-      ->capture_default_str();
-  master_cmd->add_option("--ip,--address", master.address, "address to listen on")
-      ->capture_default_str();
-  master_cmd->add_option("--hostname", master.hostname, "name to advertise");
-  duration_option(master_cmd, "--heartbeat_interval,--heartbeat-interval",
-                  master.core.heartbeat_interval, "agents' heartbeat interval (default 1secs)");
-  master_cmd
-      ->add_option("--max_missed_heartbeats,--max-missed-heartbeats",
-                   master.core.max_missed_heartbeats,
-                   "missed heartbeats before an agent is unreachable")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
-  duration_option(master_cmd, "--agent_reregister_timeout,--agent-reregister-timeout",
-                  master.core.agent_reregister_timeout,
-                  "after a master restart, how long agents have to come back (default 10secs)");
-  duration_option(master_cmd, "--event_stream_keepalive,--event-stream-keepalive",
-                  master.events.keepalive_interval,
-                  "keepalive interval of GET /v2/events streams (default 10secs)");
-  duration_option(master_cmd, "--volume_lease,--volume-lease", master.volumes.lease,
-                  "agents' lease on their external volumes, sent to them at registration; "
-                  "agents with a shorter --volume_lease keep theirs (default 5secs)");
-  duration_option(master_cmd, "--volume_drift_margin,--volume-drift-margin",
-                  master.volumes.drift_margin,
-                  "added to the lease before a volume of an unreachable agent is attached "
-                  "elsewhere (default 1secs)");
+      ->check(CLI::IsMember({"sqlite", "memory"}));
+  master_cmd->add_option("--ip,--address", master.address, "address to listen on");
+  master_cmd->add_option("--hostname", master.hostname,
+                         "name to advertise (default: this machine's hostname)");
+  add_master_timing_flags(master_cmd, master);
 
   AgentOptions agent;
   std::string resources_text;
   std::string attributes_text;
   CLI::App* agent_cmd = app.add_subcommand(
       "agent", "run an agent on this node; `berth agent ls` lists the agents instead");
-  agent_cmd->add_option("--master", agent.master, "the master's host:port")->capture_default_str();
-  agent_cmd->add_option("--work_dir,--work-dir", agent.work_dir, "checkpoints and sandboxes")
-      ->capture_default_str();
-  agent_cmd->add_option("--port", agent.port, "the agent's port")->capture_default_str();
-  agent_cmd->add_option("--ip,--address", agent.address, "address to listen on")
-      ->capture_default_str();
-  agent_cmd->add_option("--hostname", agent.hostname, "name to advertise");
-  agent_cmd->add_option("--resources", resources_text,
-                        "e.g. 'cpus:4;mem:8192;disk:40960;ports:[31000-32000]'; the rest is "
-                        "detected");
-  agent_cmd->add_option("--attributes", attributes_text, "e.g. 'disk:ssd;rack:r1'");
+  agent_cmd->add_option("--master", agent.master, "the master's host:port");
+  agent_cmd->add_option("--work_dir,--work-dir", agent.work_dir, "checkpoints and sandboxes");
+  agent_cmd->add_option("--port", agent.port, "the agent's port");
+  agent_cmd->add_option("--ip,--address", agent.address, "address to listen on");
+  agent_cmd->add_option("--hostname", agent.hostname,
+                        "name to advertise (default: this machine's hostname)");
+  agent_cmd->add_option(
+      "--resources", resources_text,
+      std::string(kResourcesHelp) +
+          "; what it leaves out is detected (default: every cpu, the memory less 1 GiB, "
+          "the work dir's disk, ports 31000-32000)");
+  agent_cmd->add_option("--attributes", attributes_text,
+                        std::string(kAttributesHelp) + " (default: none)");
   agent_cmd->add_flag("--cleanup_on_exit,--cleanup-on-exit", agent.cleanup_on_exit,
-                      "kill all tasks when stopped (berth dev)");
+                      "kill all tasks when stopped (berth dev; default: off, tasks outlive "
+                      "the agent)");
   agent_cmd->add_option("--volume_pool,--volume-pool", agent.volume_pool,
                         "directory of blockpool volume images, reached by every agent (a "
-                        "shared mount); without it this agent offers no blockpool volumes");
-  duration_option(agent_cmd, "--volume_lease,--volume-lease", agent.volume_lease,
-                  "how long after its last answered poll the agent keeps external volumes "
-                  "before it stops their tasks and unmounts them; a shorter lease from the "
-                  "master wins (default 5secs)");
+                        "shared mount); without it (the default) this agent offers no "
+                        "blockpool volumes");
+  add_agent_lease_flag(agent_cmd, agent);
 
   DevOptions dev;
   CLI::App* dev_cmd = app.add_subcommand("dev", "a master and N agents on this machine");
-  dev_cmd->add_option("--agents", dev.agents, "number of agents")
-      ->check(CLI::Range(1, 50))
-      ->capture_default_str();
-  dev_cmd->add_option("--work_dir,--work-dir", dev.work_dir, "state of the whole cluster")
-      ->capture_default_str();
-  dev_cmd->add_option("--attributes", dev.attributes,
-                      "attributes of each agent in order, once per agent");
-  dev_cmd->add_option("--port", dev.port, "the master's port")->capture_default_str();
-  dev_cmd->add_option("--http_port,--http-port", dev.http_port, "the API port")
-      ->capture_default_str();
+  dev_cmd->add_option("--agents", dev.agents, "number of agents")->check(CLI::Range(1, 50));
+  dev_cmd->add_option("--work_dir,--work-dir", dev.work_dir, "state of the whole cluster");
+  dev_cmd->add_option("--port", dev.port, "the master's port");
+  dev_cmd->add_option("--http_port,--http-port", dev.http_port, "the API port");
+  dev_cmd->add_option("--agent_port,--agent-port", dev.agent_port,
+                      "the port of every agent, each on its own loopback address");
   dev_cmd
-      ->add_option("--agent_port,--agent-port", dev.agent_port,
-                   "the port of every agent, each on its own loopback address")
-      ->capture_default_str();
+      ->add_option("--resources", dev.resources,
+                   std::string(kResourcesHelp) +
+                       "; once for every agent, or once per agent in order; laid over each "
+                       "agent's default share of this machine (memory split between the "
+                       "agents, every cpu, disk:10240, ports 31000-31999 for agent 1, "
+                       "32000-32999 for agent 2, ...)")
+      ->default_str("");
+  dev_cmd
+      ->add_option("--attributes", dev.attributes,
+                   std::string(kAttributesHelp) + "; once per agent, in order (default: none)")
+      ->default_str("");
+  // The master's own timing flags, forwarded to it; --volume_lease to the agents as well, so
+  // that a lease longer than the agents' default takes effect.
+  MasterOptions dev_master;
+  const std::vector<CLI::Option*> dev_master_flags = add_master_timing_flags(dev_cmd, dev_master);
 
   // The clients of the master's API, one noun per file.
   AgentListCommand agent_ls;
@@ -210,6 +188,10 @@ int main(int argc, char** argv) {
   }
   if (*dev_cmd) {
     setup_logging("dev");
+    dev.master_flags = given_flags(dev_master_flags);
+    for (const auto& flag : dev.master_flags) {
+      if (flag.rfind("--volume_lease=", 0) == 0) dev.agent_flags.push_back(flag);
+    }
     auto status = run_dev(dev, argc > 0 ? argv[0] : "berth");
     if (!status.ok()) {
       spdlog::error("berth dev: {}", status.error().message);

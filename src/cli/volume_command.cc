@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <map>
 
 #include "cli/table.h"
 
@@ -18,27 +19,6 @@ std::string size_text(std::int64_t mib) {
   if (mib >= 1024 * 1024 && mib % (1024 * 1024) == 0) return std::to_string(mib >> 20) + "TiB";
   if (mib >= 1024 && mib % 1024 == 0) return std::to_string(mib >> 10) + "GiB";
   return std::to_string(mib) + "MiB";
-}
-
-void print_volumes(std::ostream& out, const json& volumes) {
-  Table table({"NAME", "DRIVER", "SIZE", "KIND", "STATE", "AGENT", "EPOCH", "CLAIMS"});
-  for (const auto& v : volumes) {
-    if (!v.is_object()) continue;
-    std::string agent = text_field(v, "agentId");
-    std::string epoch;
-    if (v.contains("attachment") && v["attachment"].is_object()) {
-      agent = text_field(v["attachment"], "agentId");
-      epoch = text_field(v["attachment"], "epoch");
-    }
-    std::string claims;
-    for (const auto& c : v.value("claims", json::array())) {
-      claims += (claims.empty() ? "" : ",") + (c.is_string() ? c.get<std::string>() : c.dump());
-    }
-    table.add({text_field(v, "name"), text_field(v, "driver"),
-               size_text(static_cast<std::int64_t>(number_field(v, "size"))), text_field(v, "kind"),
-               text_field(v, "state"), agent, epoch, claims});
-  }
-  table.print(out);
 }
 
 Result<std::string> create_body(const VolumeCommand& command) {
@@ -66,7 +46,46 @@ Result<std::string> create_body(const VolumeCommand& command) {
   return body.dump();
 }
 
+// Agent id -> hostname, from GET /master/slaves; empty if the master does not answer (the
+// table then shows ids, which is all it had before).
+std::map<std::string, std::string> agent_hostnames(const ApiClient& client) {
+  std::map<std::string, std::string> names;
+  auto answer = client.call("GET", "/master/slaves");
+  if (!answer || answer->status != 200) return names;
+  for (const auto& agent : answer->body.value("slaves", json::array())) {
+    if (agent.is_object()) names[text_field(agent, "id")] = text_field(agent, "hostname");
+  }
+  return names;
+}
+
 }  // namespace
+
+void print_volume_table(std::ostream& out, const json& volumes,
+                        const std::map<std::string, std::string>& hostnames) {
+  // HOST, as `berth task ls` shows a task's: an operator knows nodes by name; the agent id
+  // stays in --json and `berth volume inspect`.
+  Table table({"NAME", "DRIVER", "SIZE", "KIND", "STATE", "HOST", "EPOCH", "CLAIMS"});
+  for (const auto& v : volumes) {
+    if (!v.is_object()) continue;
+    std::string agent = text_field(v, "agentId");
+    std::string epoch;
+    if (v.contains("attachment") && v["attachment"].is_object()) {
+      agent = text_field(v["attachment"], "agentId");
+      epoch = text_field(v["attachment"], "epoch");
+    }
+    auto known = hostnames.find(agent);
+    const std::string host =
+        known != hostnames.end() && !known->second.empty() ? known->second : agent;
+    std::string claims;
+    for (const auto& c : v.value("claims", json::array())) {
+      claims += (claims.empty() ? "" : ",") + (c.is_string() ? c.get<std::string>() : c.dump());
+    }
+    table.add({text_field(v, "name"), text_field(v, "driver"),
+               size_text(static_cast<std::int64_t>(number_field(v, "size"))), text_field(v, "kind"),
+               text_field(v, "state"), host, epoch, claims});
+  }
+  table.print(out);
+}
 
 Result<std::int64_t> parse_volume_size(const std::string& text) {
   std::size_t digits = 0;
@@ -155,7 +174,8 @@ int run_volume_command(const VolumeCommand& command, std::ostream& out, std::ost
       if (command.client.json) {
         out << answer->body.dump(2) << "\n";
       } else {
-        print_volumes(out, answer->body.value("volumes", json::array()));
+        print_volume_table(out, answer->body.value("volumes", json::array()),
+                           agent_hostnames(*client));
       }
       return kExitOk;
     }

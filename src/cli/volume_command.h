@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,6 +31,11 @@ struct VolumeCommand {
 
 // "1024" -> 1024 MiB; "512M", "512MiB", "16G", "16GiB", "1T", "1TiB". kInvalidArgument otherwise.
 Result<std::int64_t> parse_volume_size(const std::string& text);
+
+// The `ls` table of GET /v2/volumes' `volumes`, naming each attachment's node by its hostname
+// from `hostnames` (agent id -> hostname), or by its agent id when the master does not know it.
+void print_volume_table(std::ostream& out, const nlohmann::json& volumes,
+                        const std::map<std::string, std::string>& hostnames);
 
 CLI::App* add_volume_command(CLI::App& berth, VolumeCommand& command);
 int run_volume_command(const VolumeCommand& command, std::ostream& out, std::ostream& err);

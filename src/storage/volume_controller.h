@@ -132,7 +132,8 @@ class VolumeController {
   // Where a report comes from. A registration opens a new session, on which every order that
   // still matters is given again (those sent on the old one may be lost). A poll's report
   // mostly repeats the last one: a mount already ordered revoked, or already found too new to
-  // judge, is not ordered or logged again while the agent keeps reporting it.
+  // judge, is not ordered or logged again while the agent keeps reporting it. A revocation is
+  // published (volume_revoked) once per agent, volume and epoch, whatever the origin.
   enum class ReportOrigin { kRegistration, kPoll };
 
   // A report is a snapshot taken when the agent sent it, which may predate grants made since:
@@ -231,6 +232,10 @@ class VolumeController {
   // Per agent: stale mounts (volume -> epoch) already ordered revoked or left alone on its
   // current session, so that its polls do not repeat the order, the event and the log line.
   std::map<std::string, std::map<std::string, std::uint64_t, std::less<>>> judged_mounts_;
+  // Per agent: the newest epoch of each volume it has been told is no longer its own, so that
+  // volume_revoked, its counter and its warning come once per agent and epoch however often the
+  // order is repeated. Bounded by agents x volumes; epochs only grow, so it never hides a new one.
+  std::map<std::string, std::map<std::string, std::uint64_t, std::less<>>> revoked_;
   std::uint64_t last_epoch_ = 0;
   std::uint64_t epoch_version_ = 0;  // the counter key's store version; 0 = not written yet
   Instant recovered_at_{};

@@ -186,8 +186,17 @@ Result<std::vector<VolumeOrder>> VolumeController::agent_reported(
     } else {
       why += "the volume is " + attachment_text(*v);
     }
-    spdlog::warn("{}; ordering it to stop and unmount", why);
     orders.push_back({VolumeOrder::Kind::kRevoke, agent_id, m.name, m.epoch, m.task_ids, why});
+    // The order goes out on every session (one sent on an old session may be lost), but it is
+    // news only once: a returning agent registers, polls, may register again and may report
+    // the mount again after a failed unmount, and each used to publish volume_revoked anew.
+    std::uint64_t& announced = revoked_[agent_id][m.name];
+    if (announced >= m.epoch) {
+      spdlog::info("{}; ordering it again to stop and unmount", why);
+      continue;
+    }
+    spdlog::warn("{}; ordering it to stop and unmount", why);
+    after.push_back([&announced, epoch = m.epoch] { announced = epoch; });
     VolumeEvent revoked;
     revoked.type = VolumeEventType::kRevoked;
     revoked.volume = m.name;

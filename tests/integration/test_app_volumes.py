@@ -4,11 +4,12 @@ node when its node dies, with a higher epoch and its data; a resident app's loca
 volume keeps its data across task restarts on its agent."""
 
 import os
+import subprocess
 import time
 
 import pytest
 
-from cluster import Master, wait_for
+from cluster import BERTH, Master, wait_for
 from marathon_helpers import Marathon, poll
 
 
@@ -176,6 +177,12 @@ def test_one_constraint_moves_a_database_and_its_data_to_the_ssd_node(volume_clu
     volume = poll(lambda: attached(c.api, "moving"), what="the volume on the SSD node")
     assert volume["attachment"]["agentId"] == ssd.agent_id()
     assert volume["attachmentHistory"][-1]["endedBy"] == "detached", "a clean move, not a fence"
+    # `berth volume ls` names the node as an operator knows it.
+    listed = subprocess.run(
+        [BERTH, "volume", "ls", f"--master=127.0.0.1:{c.master.http_port}"],
+        capture_output=True, text=True, timeout=30).stdout.splitlines()
+    row = next(line.split() for line in listed if line.startswith("moving "))
+    assert row[5] == ssd.hostname, listed
 
 
 def test_a_volume_grows_on_request_at_its_next_attach(volume_cluster):

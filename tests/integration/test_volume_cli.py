@@ -39,7 +39,7 @@ def test_create_ls_inspect_rm(master):
     code, out, err = berth_volume(master, "ls")
     assert code == 0, err
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["NAME", "DRIVER", "SIZE", "KIND", "STATE", "AGENT", "EPOCH", "CLAIMS"]
+    assert lines[0].split() == ["NAME", "DRIVER", "SIZE", "KIND", "STATE", "HOST", "EPOCH", "CLAIMS"]
     assert [line.split()[0] for line in lines[1:]] == ["cache", "pgdata"]
     assert lines[2].split() == ["pgdata", "blockpool", "1GiB", "external", "AVAILABLE", "-", "-", "-"]
 
