@@ -7,7 +7,6 @@
 #include <charconv>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 
 #include "agent/agent_core.h"
 #include "agent/agent_disk.h"
@@ -27,17 +26,6 @@ namespace berth {
 namespace {
 
 constexpr char kVersion[] = "0.1.0";
-
-// A query parameter as a number, `fallback` when absent; nullopt when it is not a number.
-std::optional<std::int64_t> int_param(const HttpRequest& request, const std::string& name,
-                                      std::int64_t fallback) {
-  auto text = request.param(name);
-  if (!text) return fallback;
-  std::int64_t value = 0;
-  auto [stop, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || stop != text->data() + text->size()) return std::nullopt;
-  return value;
-}
 
 }  // namespace
 
@@ -158,18 +146,14 @@ Status AgentServer::start() {
 }
 
 void AgentServer::read_file(const HttpRequest& request, const Responder& respond) {
-  auto path = request.param("path");
-  auto offset = int_param(request, "offset", 0);
-  auto length = int_param(request, "length", kMaxFileChunk);
-  if (!path || !offset || !length) {
-    return respond(error_response(
-        malformed("/files/read needs path=<task-id>/<file> and numeric offset, length")));
-  }
+  auto query =
+      parse_sandbox_read(request.param("path"), request.param("offset"), request.param("length"));
+  if (!query.ok()) return respond(error_response(query.error()));
   // A slow disk must not stall heartbeats and status updates: read on a worker.
   auto result = std::make_shared<Result<FileChunk>>(FileChunk{});
   loop_.run_blocking(
-      [result, root = disk_->sandboxes_path(), file = *path, offset = *offset, length = *length] {
-        *result = read_sandbox_file(root, file, offset, length);
+      [result, root = disk_->sandboxes_path(), query = *query] {
+        *result = read_sandbox_file(root, query.path, query.offset, query.length);
       },
       [result, respond] {
         if (!result->ok()) return respond(error_response(result->error()));

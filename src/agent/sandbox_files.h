@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/sandbox_read.h"
 #include "common/result.h"
 
 namespace berth {
@@ -17,9 +18,6 @@ struct FileChunk {
   std::string data;
   std::int64_t offset = 0;  // where `data` starts in the file
 };
-
-// The most a single read returns; a client pages with `offset` for more.
-inline constexpr std::int64_t kMaxFileChunk = 1 << 20;
 
 // Reads up to `length` bytes (capped at kMaxFileChunk; negative: the cap) from `offset` of the
 // file `path` ("<task-id>/<file>") below `sandboxes_dir`. offset -1 reads nothing and answers

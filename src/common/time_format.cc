@@ -65,4 +65,11 @@ WallTime from_epoch_millis(long long millis) {
       std::chrono::duration_cast<WallTime::duration>(std::chrono::milliseconds(millis)));
 }
 
+std::string format_duration(Duration duration) {
+  const long long millis = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+  if (millis != 0 && millis % 60000 == 0) return std::to_string(millis / 60000) + "mins";
+  if (millis != 0 && millis % 1000 == 0) return std::to_string(millis / 1000) + "secs";
+  return std::to_string(millis) + "ms";
+}
+
 }  // namespace berth

@@ -10,6 +10,7 @@
 #include "common/atomic_file.h"
 #include "common/metrics.h"
 #include "common/strings.h"
+#include "common/time_format.h"
 #include "http/event_loop.h"
 #include "http/http_errors.h"
 #include "http/http_server.h"
@@ -18,6 +19,7 @@
 #include "master/launch_request_json.h"
 #include "master/master_metrics.h"
 #include "master/master_stack.h"
+#include "master/sandbox_proxy.h"
 #include "master/scheduler_events.h"
 #include "master/state_json.h"
 #include "master/task_event_publisher.h"
@@ -35,6 +37,22 @@ std::string machine_hostname() {
   char name[256] = {};
   if (::gethostname(name, sizeof(name) - 1) != 0) return "localhost";
   return name;
+}
+
+// The settings an operator asks about first, by their flags' names (/master/state's "flags").
+std::map<std::string, std::string> master_flags(const MasterOptions& options) {
+  return {{"hostname", options.hostname},
+          {"ip", options.address},
+          {"port", std::to_string(options.port)},
+          {"http_port", std::to_string(options.http_port)},
+          {"work_dir", options.work_dir},
+          {"state", options.state},
+          {"heartbeat_interval", format_duration(options.core.heartbeat_interval)},
+          {"max_missed_heartbeats", std::to_string(options.core.max_missed_heartbeats)},
+          {"agent_reregister_timeout", format_duration(options.core.agent_reregister_timeout)},
+          {"event_stream_keepalive", format_duration(options.events.keepalive_interval)},
+          {"volume_lease", format_duration(options.volumes.lease)},
+          {"volume_drift_margin", format_duration(options.volumes.drift_margin)}};
 }
 
 // One route: method, exact path or prefix ending in '/', a line of help, the handler.
@@ -139,7 +157,9 @@ Status MasterServer::start() {
   VolumeWiring& volume_wiring = stack_->volume_wiring();
   const std::int64_t volume_lease_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(options_.volumes.lease).count();
-  MasterIdentity identity{options_.hostname, options_.port, kVersion};
+  MasterIdentity identity{options_.hostname, options_.port, kVersion, master_flags(options_)};
+  files_ = std::make_unique<SandboxFileProxy>(loop_, task_locator(core));
+  SandboxFileProxy& files = *files_;
 
   routes->table = {
       {"POST", "/agent/v1/register", false, "an agent registers or re-registers",
@@ -220,6 +240,11 @@ Status MasterServer::start() {
          auto status = core.kill(id);
          if (!status.ok()) return respond(error_response(status.error()));
          respond(json_response(202, task_json(core, id)));
+       }},
+      {"GET", "/files/read", false,
+       "a chunk of a file in a task's sandbox, read from its agent (the agents' /files/read)",
+       [&files](const HttpRequest& request, const Responder& respond) {
+         files.handle(request, respond);
        }},
       {"GET", "/health", false, "200 while the master serves",
        [](const HttpRequest&, const Responder& respond) {

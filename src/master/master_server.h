@@ -20,6 +20,7 @@ class HttpAgentChannel;
 class HttpServer;
 class MasterStack;
 class MetricsRegistry;
+class SandboxFileProxy;
 class StateStore;
 namespace marathon_api {
 class V2Api;
@@ -71,6 +72,7 @@ class MasterServer {
   std::unique_ptr<MasterStack> stack_;  // core, volumes, scheduler (master_stack.h)
   bool stack_recovered_ = false;
   std::unique_ptr<marathon_api::V2Api> v2_;
+  std::unique_ptr<SandboxFileProxy> files_;  // GET /files/read, forwarded to the task's agent
   std::unique_ptr<HttpServer> agent_server_;
   std::unique_ptr<HttpServer> api_server_;
   std::unique_ptr<EventStreamEndpoint> event_stream_;  // before the servers go

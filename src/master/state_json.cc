@@ -105,9 +105,12 @@ std::string master_state_json(const MasterCore& core, const MasterIdentity& iden
                  {"active", true},
                  {"tasks", tasks},
                  {"completed_tasks", completed}};
+  const std::string pid = "master@" + identity.hostname + ":" + std::to_string(identity.port);
   return json{{"version", identity.version},
               {"hostname", identity.hostname},
-              {"pid", "master@" + identity.hostname + ":" + std::to_string(identity.port)},
+              {"pid", pid},
+              {"leader", pid},  // one master: always itself
+              {"flags", identity.flags},
               {"start_time", to_epoch_seconds(core.start_time())},
               {"activated_slaves", active},
               {"deactivated_slaves", static_cast<int>(core.agents().size()) - active},

@@ -3,6 +3,7 @@
 // for Mesos can read a Berth master.
 #pragma once
 
+#include <map>
 #include <string>
 
 namespace berth {
@@ -13,6 +14,9 @@ struct MasterIdentity {
   std::string hostname;
   std::uint16_t port = 5050;
   std::string version;
+  // The master's settings as Mesos' /master/state shows its flags: name -> value as text
+  // ("heartbeat_interval": "200ms"), for operators and the UI's About page.
+  std::map<std::string, std::string> flags;
 };
 
 std::string master_state_json(const MasterCore& core, const MasterIdentity& identity);

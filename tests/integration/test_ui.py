@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from cluster import Master, Node, http, remove_cgroups
+from cluster import Master, Node, http, remove_cgroups, wait_for
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 UI_DIR = os.path.join(ROOT, "ui")
@@ -68,6 +68,43 @@ def test_master_serves_the_embedded_ui_and_keeps_the_api(cluster):
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
     assert http("GET", api + "/master/slaves")[0] == 200  # the Agents page's source, on this port
     assert http("POST", api + "/", {})[0] == 405
+
+
+def test_master_reads_a_tasks_sandbox_through_its_agent(cluster):
+    """GET /files/read on the master (what the app page's log tail reads) answers as the task's
+    agent does, refuses what it can on its own, and answers 503 at once when the agent is gone."""
+    node = cluster.node()
+    task = cluster.master.launch(name="talker", cmd="echo hello-from-task; echo oops >&2; sleep 1000")
+    cluster.master.wait_state(task["id"], "TASK_RUNNING")
+    agent = f"http://{node.hostname}:{node.port}"
+    for master in (f"http://127.0.0.1:{cluster.master.http_port}", cluster.master.url):
+        def read(query, base=master):
+            return http("GET", f"{base}/files/read?{query}")
+
+        stdout = f"path={task['id']}/stdout"
+        assert wait_for(lambda: read(stdout) == (200, {"data": "hello-from-task\n", "offset": 0,
+                                                        "length": 16}), what="stdout")
+        assert read(f"path={task['id']}/stderr&offset=-1") == (200, {"data": "", "offset": 5, "length": 0})
+        assert read(stdout + "&offset=6&length=4") == (200, {"data": "from", "offset": 6, "length": 4})
+        # The same answers as the agent's own, refusals included.
+        for query in (stdout + "&offset=3", f"path={task['id']}/nothing", f"path={task['id']}/../x"):
+            assert read(query) == read(query, agent), query
+        assert read(f"path={task['id']}/../x")[0] == 400
+        assert read(f"path={task['id']}/nothing")[0] == 404
+
+        status, body = read("path=no-such-task/stdout")
+        assert status == 404 and body["message"] == "Task 'no-such-task' does not exist"
+        status, body = read(stdout + "&offset=x")
+        assert status == 400 and "offset must be a whole number" in body["message"]
+        status, body = read(stdout + "&offset=-2")
+        assert status == 400 and "-1 or more" in body["message"]
+        assert read(f"path={task['id']}")[0] == 400
+
+    # The agent goes (its tasks stay): a read is answered 503 naming the agent, not left hanging.
+    node.kill_agent()
+    status, body = http("GET", f"{cluster.master.url}/files/read?path={task['id']}/stdout")
+    assert status == 503, body
+    assert f"{node.hostname}:{node.port}" in body["message"]
 
 
 def browser_tools_missing():

@@ -5,8 +5,8 @@
 //   BERTH_UI_ARTIFACTS  where screenshots go
 //   CHROMIUM            the browser (default /usr/bin/chromium)
 // The tests run in order and share one page, as a person would use it: deploy an app (after a
-// validation error), watch it run, scale it, suspend it, see the agents and volumes, lose the
-// event stream and keep updating by polling, destroy the app.
+// validation error), watch it run and tail its logs, scale it, suspend it, see the agents, the
+// volumes and the About page, lose the event stream and keep updating by polling, destroy the app.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ const BASE = process.env.BERTH_UI_URL;
 const ARTIFACTS = process.env.BERTH_UI_ARTIFACTS || "ui-artifacts";
 const APP = "/ui-web";
 const APP_HASH = `#/apps/${encodeURIComponent(APP)}`;
+const TASK_CMD = "echo hello-from-task; echo warming-up >&2; i=0; while sleep 1; do i=$((i+1)); echo tick-$i; done";
 assert.ok(BASE, "BERTH_UI_URL is not set (run through tests/integration/test_ui.py)");
 
 let browser;
@@ -87,7 +88,9 @@ test("a validation error shows next to the field it names, then the app deploys"
   await page.click("button[data-action=deploy]");
   const dialog = page.locator("dialog[open]");
   await dialog.locator("input[name=id]").fill(APP);
-  await dialog.locator("input[name=cmd]").fill("sleep 1000");
+  // Says something on each stream at once, then a numbered tick each second: the log tail must
+  // show the first lines and keep up with the ticks.
+  await dialog.locator("input[name=cmd]").fill(TASK_CMD);
   await dialog.locator("input[name=cpus]").fill("0");
   await dialog.locator("button[type=submit]").click();
   const error = dialog.locator('.field-error[data-error-for="/cpus"]');
@@ -138,12 +141,39 @@ test("the app runs, healthy, and its page shows the task's node, state, health a
   await shot("04-app-running");
 });
 
+// The highest tick-N the stdout pane shows (0 before the first).
+async function lastTick() {
+  const text = await page.locator("pre.log[data-file=stdout]").textContent();
+  return Math.max(0, ...[...text.matchAll(/tick-(\d+)/g)].map((m) => Number(m[1])));
+}
+
+test("the app page tails the task's stdout and stderr, and keeps up while it is open", async () => {
+  await page.locator("pre.log[data-file=stdout]", { hasText: "hello-from-task" }).waitFor();
+  await page.locator("pre.log[data-file=stderr]", { hasText: "warming-up" }).waitFor();
+  const taskId = await page.locator("tr[data-task]").first().getAttribute("data-task");
+  assert.equal(await page.locator(".log-panes").getAttribute("data-logs-of"), taskId);
+  // New lines arrive without a reload or any click: the pane follows the file.
+  const seen = await lastTick();
+  const deadline = Date.now() + 15000;
+  while (await lastTick() < seen + 2) {
+    assert.ok(Date.now() < deadline, `the log tail stayed at tick-${seen}`);
+    await page.waitForTimeout(250);
+  }
+  await shot("04b-app-logs");
+});
+
 test("scaling to 3 shows three running tasks, without reloading", async () => {
   await page.click("button[data-action=scale]");
   const dialog = page.locator("dialog[open]");
   await dialog.locator("input[name=instances]").fill("3");
   await dialog.locator("button[type=submit]").click();
   await waitTasks((s) => s.length === 3 && s.every((x) => x === "TASK_RUNNING"), "three running tasks");
+  // Another task's logs, picked from its row.
+  const third = page.locator("tr[data-task]").nth(2);
+  const thirdId = await third.getAttribute("data-task");
+  await third.locator("button[data-action=logs]").click();
+  await page.locator(`.log-panes[data-logs-of="${thirdId}"] pre.log[data-file=stdout]`,
+    { hasText: "hello-from-task" }).waitFor();
   await page.evaluate(() => { location.hash = "#/apps"; });
   const row = page.locator(`tr[data-app="${APP}"]`);
   await row.locator(".instances", { hasText: "3 / 3" }).waitFor();
@@ -179,6 +209,28 @@ test("the volumes page lists a volume and shows its events as they happen", asyn
   await page.click('tr[data-volume="ui-data"] a');
   await page.waitForSelector("text=Attachment history");
   await shot("09-volume");
+});
+
+test("the About page shows the version, the leader and the master's settings", async () => {
+  // The app page was left long ago: its log tail must have stopped polling.
+  let reads = 0;
+  const countReads = (request) => { if (request.url().includes("/files/read")) reads += 1; };
+  page.on("request", countReads);
+  await page.click("a[data-nav=about]");
+  await page.locator("[data-fact=version]", { hasText: "0.1.0" }).waitFor();
+  const info = (await api("GET", "/v2/info")).body;
+  assert.ok((await page.locator("[data-fact=leader]").textContent()).includes(info.leader));
+  assert.ok((await page.locator("[data-fact=framework]").textContent()).includes(info.frameworkId));
+  assert.match(await page.locator("[data-fact=api]").textContent(), /1\.10\.0 \(berth-0\.1\.0\)/);
+  assert.match(await page.locator("[data-fact=uptime]").textContent(), /^\d+[dhms]/);
+  // The test cluster's master runs with --heartbeat_interval=200ms and its state in SQLite.
+  assert.match(await page.locator("[data-fact=heartbeats]").textContent(), /every 200ms/);
+  assert.match(await page.locator("[data-fact=state]").textContent(), /SQLite/);
+  assert.equal(await page.locator("tr[data-flag=max_missed_heartbeats] td").last().textContent(), "3");
+  await shot("09b-about");
+  await page.waitForTimeout(2500);
+  page.off("request", countReads);
+  assert.equal(reads, 0, "the log tail kept polling after its page was left");
 });
 
 test("suspending scales to 0", async () => {

@@ -60,4 +60,10 @@ export const api = {
   tasks: () => request("GET", "/master/tasks").then((r) => r.tasks || []),
   volumes: () => request("GET", "/v2/volumes").then((r) => r.volumes || []),
   info: () => request("GET", "/v2/info"),
+  // Mesos' shape, with the master's flags and start time (the About page).
+  masterState: () => request("GET", "/master/state"),
+  // A chunk of a file in a task's sandbox ("<task>/stdout"): the master forwards it to the
+  // task's agent. offset -1 answers the file's size as `offset`.
+  readFile: (path, offset, length) => request("GET", `/files/read?path=${encodeURIComponent(path)}`
+    + `&offset=${offset}${length ? `&length=${length}` : ""}`),
 };

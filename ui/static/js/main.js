@@ -1,9 +1,10 @@
 // The UI's entry point: hash routing (#/apps, #/apps/<id>, #/agents, #/agents/<id>, #/volumes,
-// #/volumes/<name>), re-rendering the page whenever the cluster view changes, and the header's
+// #/volumes/<name>, #/about), re-rendering the page whenever the cluster view changes, and the header's
 // connection indicator.
 import { h } from "./dom.js";
 import { toast } from "./dialogs.js";
 import { onEvent, onMode, start, store, subscribe } from "./live.js";
+import { renderAbout } from "./pages/about.js";
 import { renderApp } from "./pages/app.js";
 import { renderApps } from "./pages/apps.js";
 import { renderAgent, renderAgents } from "./pages/agents.js";
@@ -18,6 +19,7 @@ function route() {
     case "apps": return { key: `apps/${arg}`, nav: "apps", render: (ctx) => (arg ? renderApp(store, ctx, arg) : renderApps(store, ctx)) };
     case "agents": return { key: `agents/${arg}`, nav: "agents", render: () => (arg ? renderAgent(store, arg) : renderAgents(store)) };
     case "volumes": return { key: `volumes/${arg}`, nav: "volumes", render: () => (arg ? renderVolume(store, arg) : renderVolumes(store)) };
+    case "about": return { key: "about", nav: "about", render: (ctx) => renderAbout(ctx) };
     default: return { key: "404", nav: null, render: () => [h("h1", "Not found"), h("p", h("a", { href: "#/apps" }, "Applications"))] };
   }
 }

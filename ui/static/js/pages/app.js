@@ -1,9 +1,10 @@
 // One application: its definition at a glance, actions (scale, suspend, restart, update,
-// destroy), its tasks, its volumes and its versions.
+// destroy), its tasks with the log tail of one of them, its volumes and its versions.
 import { api } from "../api.js";
 import { ago, badge, fmtCpus, fmtMem, fmtTime, h, link, table } from "../dom.js";
 import { confirmDialog, field, openDialog, toast } from "../dialogs.js";
 import { editableDefinition, updateDialog } from "../deploy.js";
+import { LogTail } from "../logtail.js";
 import { deploymentsSection } from "./apps.js";
 import { healthSummary, instances, queueEntry, statusBadge, taskHealth } from "../status.js";
 
@@ -40,7 +41,8 @@ export function renderApp(store, ctx, id) {
       Object.keys(app.labels || {}).length ? fact("Labels",
         Object.entries(app.labels).map(([k, v]) => h("span.chip", `${k}=${v}`))) : null),
     deploymentsSection(store, app.id),
-    h("section", h("h2", "Tasks"), tasksTable(store, app)),
+    h("section", h("h2", "Tasks"), tasksTable(store, app, ctx)),
+    logsSection(ctx, app),
     volumesSection(store, app),
     versionsSection(ctx, app),
   ];
@@ -88,12 +90,23 @@ function scaleDialog(app) {
   });
 }
 
-function tasksTable(store, app) {
+function sortedTasks(app) {
+  return [...(app.tasks || [])].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+// The task whose logs are shown: the one picked, while the app has it; else the first.
+function logTask(ctx, app) {
+  const tasks = sortedTasks(app);
+  const picked = tasks.find((t) => t.id === ctx.logTask);
+  return (picked || tasks[0] || {}).id || null;
+}
+
+function tasksTable(store, app, ctx) {
   const agents = new Map((store.agents || []).map((a) => [a.id, a]));
-  const tasks = [...(app.tasks || [])].sort((a, b) => a.id.localeCompare(b.id));
-  const rows = tasks.map((task) => {
+  const shown = logTask(ctx, app);
+  const rows = sortedTasks(app).map((task) => {
     const agent = agents.get(task.slaveId);
-    return h("tr", { "data-task": task.id },
+    return h(`tr${task.id === shown ? ".selected" : ""}`, { "data-task": task.id },
       h("td.mono", { title: task.id }, shortTask(task.id)),
       h("td.state", badge(task.state)),
       h("td", taskHealth(task)),
@@ -101,14 +114,30 @@ function tasksTable(store, app) {
       h("td.mono", (task.ports || []).join(", ") || "–"),
       h("td", { title: task.startedAt || task.stagedAt }, ago(task.startedAt || task.stagedAt)),
       h("td.mono", { title: task.version }, currentConfig(app, task) ? "current" : fmtTime(task.version)),
-      h("td.actions", h("button.btn.small", { type: "button", onclick: () => confirmDialog({
-        title: "Kill task", message: `Kill ${task.id}? The app starts a replacement.`,
-        confirmText: "Kill", danger: true,
-        action: () => api.killTask(app.id, task.id).then(() => toast("Task killed")),
-      }) }, "Kill")));
+      h("td.actions",
+        h("button.btn.small", { type: "button", "data-action": "logs", disabled: task.id === shown,
+          title: "Show this task's stdout and stderr below",
+          onclick: () => { ctx.logTask = task.id; ctx.rerender(); } }, "Logs"),
+        h("button.btn.small", { type: "button", onclick: () => confirmDialog({
+          title: "Kill task", message: `Kill ${task.id}? The app starts a replacement.`,
+          confirmText: "Kill", danger: true,
+          action: () => api.killTask(app.id, task.id).then(() => toast("Task killed")),
+        }) }, "Kill")));
   });
   return table(["Task", "State", "Health", "Node", "Ports", "Started", "Version", ""], rows,
     app.instances ? "No task yet." : "Suspended: no task.");
+}
+
+// The tail of one task's stdout and stderr, followed while the page is open (logtail.js).
+function logsSection(ctx, app) {
+  const taskId = logTask(ctx, app);
+  if (ctx.logs && ctx.logs.taskId !== taskId) { ctx.logs.stop(); ctx.logs = null; }
+  if (!taskId) return null;
+  if (!ctx.logs) ctx.logs = new LogTail(taskId);
+  const logs = ctx.logs;
+  queueMicrotask(() => logs.restoreScroll());  // once this render is on the page
+  return h("section.logs", h("h2", "Logs ", h("span.muted.small.mono", { title: taskId }, shortTask(taskId))),
+    logs.el);
 }
 
 // A scale gives the app a new version but leaves its tasks' configuration as it was.
