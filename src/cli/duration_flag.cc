@@ -34,21 +34,4 @@ Result<Duration> parse_duration(const std::string& text) {
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*value * scale));
 }
 
-std::string format_duration(Duration duration) {
-  using std::chrono::nanoseconds;
-  static const std::pair<const char*, nanoseconds> kUnits[] = {
-      {"days", std::chrono::hours(24)},     {"hrs", std::chrono::hours(1)},
-      {"mins", std::chrono::minutes(1)},    {"secs", std::chrono::seconds(1)},
-      {"ms", std::chrono::milliseconds(1)}, {"us", std::chrono::microseconds(1)},
-  };
-  const auto ns = std::chrono::duration_cast<nanoseconds>(duration);
-  if (ns.count() == 0) return "0secs";
-  for (const auto& [suffix, unit] : kUnits) {
-    if (ns.count() % unit.count() == 0) {
-      return std::to_string(ns.count() / unit.count()) + suffix;
-    }
-  }
-  return std::to_string(ns.count()) + "ns";
-}
-
 }  // namespace berth

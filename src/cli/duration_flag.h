@@ -6,11 +6,10 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "common/time_format.h"  // format_duration, the inverse
 
 namespace berth {
 
 Result<Duration> parse_duration(const std::string& text);
-// The inverse, in the largest unit that is exact ("1secs", "500ms"): how help shows a default.
-std::string format_duration(Duration duration);
 
 }  // namespace berth

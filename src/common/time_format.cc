@@ -66,10 +66,20 @@ WallTime from_epoch_millis(long long millis) {
 }
 
 std::string format_duration(Duration duration) {
-  const long long millis = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
-  if (millis != 0 && millis % 60000 == 0) return std::to_string(millis / 60000) + "mins";
-  if (millis != 0 && millis % 1000 == 0) return std::to_string(millis / 1000) + "secs";
-  return std::to_string(millis) + "ms";
+  using std::chrono::nanoseconds;
+  static const std::pair<const char*, nanoseconds> kUnits[] = {
+      {"days", std::chrono::hours(24)},     {"hrs", std::chrono::hours(1)},
+      {"mins", std::chrono::minutes(1)},    {"secs", std::chrono::seconds(1)},
+      {"ms", std::chrono::milliseconds(1)}, {"us", std::chrono::microseconds(1)},
+  };
+  const auto ns = std::chrono::duration_cast<nanoseconds>(duration);
+  if (ns.count() == 0) return "0secs";
+  for (const auto& [suffix, unit] : kUnits) {
+    if (ns.count() % unit.count() == 0) {
+      return std::to_string(ns.count() / unit.count()) + suffix;
+    }
+  }
+  return std::to_string(ns.count()) + "ns";
 }
 
 }  // namespace berth

@@ -25,7 +25,7 @@ TEST(TimeFormatTest, DurationsInTheLargestExactUnit) {
   EXPECT_EQ(format_duration(5s), "5secs");
   EXPECT_EQ(format_duration(90s), "90secs");
   EXPECT_EQ(format_duration(2min), "2mins");
-  EXPECT_EQ(format_duration(0s), "0ms");
+  EXPECT_EQ(format_duration(0s), "0secs");
 }
 
 }  // namespace
