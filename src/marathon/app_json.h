@@ -62,6 +62,8 @@ Result<std::vector<AppChange>> apply_app_updates(std::string_view body, bool par
 // The canonical App object: only the keys of §17.2, unset optionals omitted, timestamps as
 // Marathon prints them. Used for app versions, events and queue items.
 std::string app_to_json(const AppDefinition& app);
+// One of the App's healthChecks, as the App shows it (for the health check events).
+std::string health_check_to_json(const HealthCheck& check);
 
 struct TaskCounts {
   std::int64_t staged = 0;

@@ -268,6 +268,10 @@ namespace berth::marathon {
 
 std::string app_to_json(const AppDefinition& app) { return detail::app_value(app).dump(); }
 
+std::string health_check_to_json(const HealthCheck& check) {
+  return detail::health_check_value(check).dump();
+}
+
 std::string app_info_json(const AppDefinition& app, const AppInfoExtras& extras) {
   detail::OrderedJson value = detail::app_value(app);
   if (extras.counts) {

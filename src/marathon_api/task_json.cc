@@ -9,6 +9,7 @@
 #include "marathon/app_json.h"
 #include "master/master_core.h"
 #include "scheduler/app_scheduler.h"
+#include "scheduler/app_volumes.h"
 
 namespace berth::marathon_api {
 namespace {
@@ -60,6 +61,12 @@ std::string task_json(const TaskRecord& task, const marathon::AppDefinition* app
           result.last_failure_cause.empty() ? json(nullptr) : json(result.last_failure_cause)},
          {"taskId", task.id()}});
   }
+  // Marathon's {containerPath, persistenceId}; Berth's volume name is the persistence id.
+  json local_volumes = json::array();
+  for (const scheduler::LocalVolumeRef& volume : scheduler::local_volumes_of(task)) {
+    local_volumes.push_back(
+        {{"containerPath", volume.container_path}, {"persistenceId", volume.name}});
+  }
   json doc{{"id", task.id()},
            {"appId", task.spec.app_id},
            {"host", task.hostname},
@@ -71,7 +78,7 @@ std::string task_json(const TaskRecord& task, const marathon::AppDefinition* app
            {"state", std::string(to_string(task.state))},
            {"ipAddresses", std::move(addresses)},
            {"healthCheckResults", std::move(health)},
-           {"localVolumes", json::array()}};
+           {"localVolumes", std::move(local_volumes)}};
   if (task.started_at) doc["startedAt"] = format_timestamp(*task.started_at);
   return doc.dump();
 }

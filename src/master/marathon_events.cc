@@ -26,6 +26,19 @@ Result<Json> embedded(std::string_view text, std::string_view what) {
   return value;
 }
 
+// The three step events differ only in their type.
+Result<std::string> step_event(std::string_view type, std::string_view plan_json,
+                               std::string_view step_json, WallTime at) {
+  auto plan = embedded(plan_json, "deployment plan");
+  if (!plan.ok()) return plan.error();
+  auto step = embedded(step_json, "deployment step");
+  if (!step.ok()) return step.error();
+  Json body;
+  body["plan"] = std::move(*plan);
+  body["currentStep"] = std::move(*step);
+  return finish(std::move(body), type, at);
+}
+
 Json ip_addresses(const std::vector<std::string>& addresses) {
   Json list = Json::array();
   for (const auto& address : addresses) {
@@ -170,12 +183,14 @@ std::string unhealthy_instance_kill_event(const UnhealthyInstanceKill& kill, Wal
 }
 
 Result<std::string> failed_health_check_event(std::string_view app_id, std::string_view task_id,
+                                              std::string_view instance_id,
                                               std::string_view health_check_json, WallTime at) {
   auto check = embedded(health_check_json, "health check");
   if (!check.ok()) return check.error();
   Json body;
   body["appId"] = app_id;
   body["taskId"] = task_id;
+  body["instanceId"] = instance_id;
   body["healthCheck"] = std::move(*check);
   return finish(std::move(body), event_type::kFailedHealthCheck, at);
 }
@@ -235,6 +250,21 @@ Result<std::string> deployment_failed_event(std::string_view id, std::string_vie
   body["plan"] = std::move(*plan);
   body["reason"] = reason;
   return finish(std::move(body), event_type::kDeploymentFailed, at);
+}
+
+Result<std::string> deployment_info_event(std::string_view plan_json, std::string_view step_json,
+                                          WallTime at) {
+  return step_event(event_type::kDeploymentInfo, plan_json, step_json, at);
+}
+
+Result<std::string> deployment_step_success_event(std::string_view plan_json,
+                                                  std::string_view step_json, WallTime at) {
+  return step_event(event_type::kDeploymentStepSuccess, plan_json, step_json, at);
+}
+
+Result<std::string> deployment_step_failure_event(std::string_view plan_json,
+                                                  std::string_view step_json, WallTime at) {
+  return step_event(event_type::kDeploymentStepFailure, plan_json, step_json, at);
 }
 
 Result<std::string> api_post_event(std::string_view client_ip, std::string_view uri,

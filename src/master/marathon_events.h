@@ -40,6 +40,9 @@ inline constexpr std::string_view kGroupChangeSuccess = "group_change_success";
 inline constexpr std::string_view kGroupChangeFailed = "group_change_failed";
 inline constexpr std::string_view kDeploymentSuccess = "deployment_success";
 inline constexpr std::string_view kDeploymentFailed = "deployment_failed";
+inline constexpr std::string_view kDeploymentInfo = "deployment_info";
+inline constexpr std::string_view kDeploymentStepSuccess = "deployment_step_success";
+inline constexpr std::string_view kDeploymentStepFailure = "deployment_step_failure";
 }  // namespace event_type
 
 // What a task event says beyond the TaskRecord: fields the app scheduler owns.
@@ -82,7 +85,10 @@ struct UnhealthyInstanceKill {
 std::string unhealthy_instance_kill_event(const UnhealthyInstanceKill& kill, WallTime at);
 
 // `health_check_json`: the health check as the app shows it ({"protocol":"HTTP",...}).
+// {appId, taskId, instanceId, healthCheck}: Marathon 1.10 names the instance, older releases
+// the task; clients of either find their key.
 Result<std::string> failed_health_check_event(std::string_view app_id, std::string_view task_id,
+                                              std::string_view instance_id,
                                               std::string_view health_check_json, WallTime at);
 Result<std::string> add_health_check_event(std::string_view app_id, std::string_view version,
                                            std::string_view health_check_json, WallTime at);
@@ -100,6 +106,17 @@ Result<std::string> deployment_success_event(std::string_view id, std::string_vi
                                              WallTime at);
 Result<std::string> deployment_failed_event(std::string_view id, std::string_view plan_json,
                                             std::string_view reason, WallTime at);
+
+// A deployment step began (deployment_info), had every action done (deployment_step_success)
+// or ended unfinished (deployment_step_failure): {plan, currentStep}. `plan_json` is the plan
+// with `original` and `target` ({id, original, target, steps, version}: python3-marathon parses
+// it and needs all five), `step_json` the step ({"actions":[...]}).
+Result<std::string> deployment_info_event(std::string_view plan_json, std::string_view step_json,
+                                          WallTime at);
+Result<std::string> deployment_step_success_event(std::string_view plan_json,
+                                                  std::string_view step_json, WallTime at);
+Result<std::string> deployment_step_failure_event(std::string_view plan_json,
+                                                  std::string_view step_json, WallTime at);
 
 // `app_json`: the app definition as posted, already in the App shape of §17.2.
 Result<std::string> api_post_event(std::string_view client_ip, std::string_view uri,

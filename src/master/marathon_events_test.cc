@@ -41,6 +41,7 @@ TaskEventContext context() {
 std::vector<std::pair<std::string, std::string>> all_payloads() {
   const std::string check = R"({"protocol":"HTTP","path":"/health","portIndex":0})";
   const std::string plan = R"({"id":"d-1","steps":[],"version":"2015-09-30T12:47:11.286Z"})";
+  const std::string step = R"({"actions":[{"action":"ScaleApplication","app":"/web"}]})";
   return {
       {"event_stream_attached", event_stream_attached_event("10.0.0.5", at())},
       {"event_stream_detached", event_stream_detached_event("10.0.0.5", at())},
@@ -53,7 +54,7 @@ std::vector<std::pair<std::string, std::string>> all_payloads() {
       {"unhealthy_instance_kill_event",
        unhealthy_instance_kill_event(
            {"/web", "web.1f2e", "web.1f2e", "v", "HealthCheckFailed", "10.0.0.7", "S0"}, at())},
-      {"failed_health_check_event", must(failed_health_check_event("/web", "t", check, at()))},
+      {"failed_health_check_event", must(failed_health_check_event("/web", "t", "t", check, at()))},
       {"add_health_check_event", must(add_health_check_event("/web", "v", check, at()))},
       {"remove_health_check_event", remove_health_check_event("/web", at())},
       {"app_terminated_event", app_terminated_event("/web", at())},
@@ -61,6 +62,9 @@ std::vector<std::pair<std::string, std::string>> all_payloads() {
       {"group_change_failed", group_change_failed_event("/prod", "v", "conflict", at())},
       {"deployment_success", must(deployment_success_event("d-1", plan, at()))},
       {"deployment_failed", must(deployment_failed_event("d-1", plan, "boom", at()))},
+      {"deployment_info", must(deployment_info_event(plan, step, at()))},
+      {"deployment_step_success", must(deployment_step_success_event(plan, step, at()))},
+      {"deployment_step_failure", must(deployment_step_failure_event(plan, step, at()))},
       {"api_post_event", must(api_post_event("10.0.0.9", "/v2/apps", R"({"id":"/web",
          "cmd":"sleep 1000", "instances": 2})",
                                              at()))},
@@ -130,7 +134,48 @@ TEST(MarathonEventsTest, EmbeddedJsonIsKeptAsAnObjectOnOneLine) {
 TEST(MarathonEventsTest, InvalidEmbeddedJsonIsAnErrorNotAFrame) {
   EXPECT_FALSE(api_post_event("ip", "/v2/apps", "{\"id\":", at()).ok());
   EXPECT_FALSE(deployment_success_event("d", "not json", at()).ok());
-  EXPECT_FALSE(failed_health_check_event("/a", "t", "", at()).ok());
+  EXPECT_FALSE(failed_health_check_event("/a", "t", "t", "", at()).ok());
+  EXPECT_FALSE(deployment_info_event("{}", "{\"actions\":", at()).ok());
+  EXPECT_FALSE(deployment_step_success_event("", "{}", at()).ok());
+}
+
+TEST(MarathonEventsTest, DeploymentStepEventsCarryThePlanAndTheCurrentStep) {
+  const std::string plan =
+      R"({"id":"d-1","original":{"id":"/","apps":[]},"target":{"id":"/","apps":[{"id":"/web"}]},
+          "steps":[{"actions":[{"action":"StartApplication","app":"/web"}]}],
+          "version":"2015-09-30T12:47:11.286Z"})";
+  const std::string step = R"({"actions":[{"action":"StartApplication","app":"/web"}]})";
+  for (const auto& built :
+       {deployment_info_event(plan, step, at()), deployment_step_success_event(plan, step, at()),
+        deployment_step_failure_event(plan, step, at())}) {
+    json event = json::parse(must(built));
+    EXPECT_EQ(event["plan"], json::parse(plan));
+    EXPECT_EQ(event["currentStep"], json::parse(step));
+    EXPECT_EQ(event.size(), 4u);  // plan, currentStep, eventType, timestamp
+  }
+  EXPECT_EQ(json::parse(must(deployment_info_event(plan, step, at())))["eventType"],
+            "deployment_info");
+  EXPECT_EQ(json::parse(must(deployment_step_failure_event(plan, step, at())))["eventType"],
+            "deployment_step_failure");
+}
+
+TEST(MarathonEventsTest, HealthCheckEventsNameTheAppTheTaskAndTheCheck) {
+  const std::string check = R"({"protocol":"HTTP","path":"/health","portIndex":0})";
+  json failed =
+      json::parse(must(failed_health_check_event("/web", "web.1f2e", "web.1f2e", check, at())));
+  EXPECT_EQ(failed, json::parse(R"({"appId":"/web","taskId":"web.1f2e","instanceId":"web.1f2e",
+      "healthCheck":{"protocol":"HTTP","path":"/health","portIndex":0},
+      "eventType":"failed_health_check_event","timestamp":"2015-09-30T12:47:11.286Z"})"));
+  json added = json::parse(must(add_health_check_event("/web", "v1", check, at())));
+  EXPECT_EQ(added["appId"], "/web");
+  EXPECT_EQ(added["version"], "v1");
+  EXPECT_EQ(added["healthCheck"]["path"], "/health");
+  json removed = json::parse(remove_health_check_event("/web", at()));
+  EXPECT_EQ(removed["appId"], "/web");
+  json group = json::parse(group_change_failed_event("/", "v2", "App is locked", at()));
+  EXPECT_EQ(group["groupId"], "/");
+  EXPECT_EQ(group["version"], "v2");
+  EXPECT_EQ(group["reason"], "App is locked");
 }
 
 }  // namespace

@@ -160,9 +160,16 @@ Result<Deployment> AppScheduler::dry_run(const Root& target) const {
 }
 
 Result<Deployment> AppScheduler::deploy(Root target, bool force) {
+  return change_root(std::move(target), force, "");
+}
+
+Result<Deployment> AppScheduler::change_root(Root target, bool force,
+                                             const std::string& superseded_reason) {
   if (!recovered_) return unavailable("the scheduler is recovering");
-  BERTH_RETURN_IF_ERROR(assign_service_ports(target.apps, root_.apps));
   WallTime version = next_version();
+  if (auto ports = assign_service_ports(target.apps, root_.apps); !ports.ok()) {
+    return change_failed(version, ports.error());
+  }
   for (auto& [id, app] : target.apps) {
     app.id = id;
     auto old = root_.apps.find(id);
@@ -181,7 +188,7 @@ Result<Deployment> AppScheduler::deploy(Root target, bool force) {
     }
   }
   stamp_groups(target, version);
-  return start(std::move(target), force);
+  return start(std::move(target), force, superseded_reason);
 }
 
 void AppScheduler::stamp_groups(Root& target, WallTime version) const {
@@ -220,22 +227,37 @@ Result<Deployment> AppScheduler::restart(const std::string& app_id, bool force) 
   app.version = version;
   app.version_info = {version, version};
   stamp_groups(target, version);
-  return start(std::move(target), force);
+  return start(std::move(target), force, "");
 }
 
-Result<Deployment> AppScheduler::start(Root target, bool force) {
-  auto deployment = make_deployment(target, last_version_);
-  if (!deployment.ok()) return deployment.error();
+Error AppScheduler::change_failed(WallTime version, Error error) {
+  if (events_.group_change_failed) events_.group_change_failed("/", version, error.message);
+  return error;
+}
+
+void AppScheduler::deployment_ended_unfinished(const Deployment& deployment,
+                                               const std::string& reason) {
+  if (events_.deployment_step_failure && deployment.current_step < deployment.plan.steps.size()) {
+    events_.deployment_step_failure(deployment, deployment.current_step);
+  }
+  if (events_.deployment_failed) events_.deployment_failed(deployment, reason);
+}
+
+Result<Deployment> AppScheduler::start(Root target, bool force,
+                                       const std::string& superseded_reason) {
+  const WallTime version = last_version_;
+  auto deployment = make_deployment(target, version);
+  if (!deployment.ok()) return change_failed(version, deployment.error());
   std::set<std::string> affected(deployment->plan.affected_apps.begin(),
                                  deployment->plan.affected_apps.end());
   std::vector<std::string> locks = locking_deployments(affected);
   if (!locks.empty() && !force) {
-    return conflict(
-        "App is locked by one or more deployments. Override with the option '?force=true'. View "
-        "details at '/v2/deployments/<DEPLOYMENT_ID>'.");
+    return change_failed(
+        version, conflict("App is locked by one or more deployments. Override with the option "
+                          "'?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'."));
   }
   if (deployments_.size() - locks.size() >= config_.max_running_deployments) {
-    return exhausted("Max number of running deployments is exceeded.");
+    return change_failed(version, exhausted("Max number of running deployments is exceeded."));
   }
   // A forced change takes over the apps of the deployments it cancels: their originals become
   // this deployment's, so that a later revert goes all the way back.
@@ -245,9 +267,19 @@ Result<Deployment> AppScheduler::start(Root target, bool force) {
     }
   }
   const bool immediate = deployment->plan.empty();
-  BERTH_RETURN_IF_ERROR(persist(target, immediate ? nullptr : &*deployment, locks));
+  if (auto persisted = persist(target, immediate ? nullptr : &*deployment, locks);
+      !persisted.ok()) {
+    return change_failed(version, persisted.error());
+  }
 
-  for (const std::string& id : locks) deployments_.erase(id);
+  const std::string superseded = superseded_reason.empty()
+                                     ? "superseded by deployment " + deployment->id()
+                                     : superseded_reason;
+  for (const std::string& id : locks) {
+    Deployment cancelled = std::move(deployments_.at(id));
+    deployments_.erase(id);
+    deployment_ended_unfinished(cancelled, superseded);
+  }
   for (const auto& [id, app] : root_.apps) {
     if (target.apps.count(id) == 0) stopping_[id] = clock_.now();
   }
@@ -266,12 +298,21 @@ Result<Deployment> AppScheduler::start(Root target, bool force) {
   for (auto it = versions_.begin(); it != versions_.end();) {
     it = target.apps.count(it->first) == 0 ? versions_.erase(it) : std::next(it);
   }
+  std::vector<HealthCheckChange> checks = health_check_changes(root_.apps, target.apps);
   root_ = std::move(target);
   if (events_.group_change_success) events_.group_change_success("/", deployment->plan.version);
+  for (const HealthCheckChange& change : checks) {
+    if (change.added && events_.add_health_check) {
+      events_.add_health_check(change.app_id, change.version, change.check);
+    } else if (!change.added && events_.remove_health_check) {
+      events_.remove_health_check(change.app_id, change.check);
+    }
+  }
   if (immediate) {
     if (events_.deployment_success) events_.deployment_success(*deployment);
   } else {
     deployments_.emplace(deployment->id(), *deployment);
+    if (events_.deployment_info) events_.deployment_info(*deployment, 0);
   }
   for (const std::string& id : deployment->plan.affected_apps) dirty_.insert(id);
   schedule_reconcile();
@@ -394,7 +435,7 @@ Result<std::optional<Deployment>> AppScheduler::cancel(const std::string& deploy
     if (!status.ok()) return status.error().context("cancel deployment");
     Deployment cancelled = it->second;
     deployments_.erase(it);
-    if (events_.deployment_failed) events_.deployment_failed(cancelled, "cancelled");
+    deployment_ended_unfinished(cancelled, "cancelled");
     for (const std::string& id : cancelled.plan.affected_apps) dirty_.insert(id);
     schedule_reconcile();
     return std::optional<Deployment>{};
@@ -410,9 +451,9 @@ Result<std::optional<Deployment>> AppScheduler::cancel(const std::string& deploy
     }
   }
   ensure_groups(target);
-  auto revert = deploy(std::move(target), true);
+  // The revert takes the cancelled deployment's apps over, which fails it as "rolled back".
+  auto revert = change_root(std::move(target), true, "rolled back");
   if (!revert.ok()) return revert.error();
-  if (events_.deployment_failed) events_.deployment_failed(cancelled, "rolled back");
   return std::optional<Deployment>{std::move(*revert)};
 }
 

@@ -30,6 +30,7 @@
 #include "common/result.h"
 #include "marathon/app_definition.h"
 #include "scheduler/deployment.h"
+#include "scheduler/health_check_events.h"
 #include "scheduler/launch_backoff.h"
 
 namespace berth {
@@ -73,11 +74,28 @@ struct QueueEntry {
   std::string message;  // the allocator's explanation, or why the app cannot run at all
 };
 
-// What the scheduler tells the world (the event stream).
+// What the scheduler tells the world (the event stream), named after Marathon's events.
+//
+//   deploy ──> group_change_success, add/remove_health_check, deployment_info (step 0)
+//          └─> group_change_failed (refused: a lock, a cycle, the store)
+//   each step's actions done ──> deployment_step_success, then deployment_info (next step)
+//                                 or, after the last one, deployment_success
+//   cancelled or superseded by a forced change ──> deployment_step_failure, deployment_failed
 struct SchedulerEvents {
   std::function<void(const Deployment&)> deployment_success;
   std::function<void(const Deployment&, const std::string& reason)> deployment_failed;
+  // `step` is 0-based.
+  std::function<void(const Deployment&, std::size_t step)> deployment_info;
+  std::function<void(const Deployment&, std::size_t step)> deployment_step_success;
+  std::function<void(const Deployment&, std::size_t step)> deployment_step_failure;
   std::function<void(const std::string& group_id, WallTime version)> group_change_success;
+  std::function<void(const std::string& group_id, WallTime version, const std::string& reason)>
+      group_change_failed;
+  std::function<void(const std::string& app_id, WallTime version, const marathon::HealthCheck&)>
+      add_health_check;
+  std::function<void(const std::string& app_id, const marathon::HealthCheck&)> remove_health_check;
+  // One failed probe of a task's check (past its grace period).
+  std::function<void(const TaskRecord&, const marathon::HealthCheck&)> failed_health_check;
   std::function<void(const TaskRecord&, const std::string& reason)> unhealthy_task_killed;
   std::function<void(const std::string& app_id)> app_terminated;
 };
@@ -173,6 +191,8 @@ class AppScheduler {
   Result<TaskRecord> launch_with_volumes(const marathon::AppDefinition& app, LaunchRequest request,
                                          std::string& refusal_detail);
   void advance_deployments();
+  // deployment_step_success for steps [from, to) (0-based).
+  void steps_succeeded(const Deployment& deployment, std::size_t from, std::size_t to);
   bool action_done(const Deployment& deployment, const DeploymentAction& action,
                    const std::vector<const TaskRecord*>& tasks) const;
 
@@ -183,7 +203,19 @@ class AppScheduler {
   Result<Deployment> make_deployment(const Root& target, WallTime version) const;
   Status persist(const Root& target, const Deployment* deployment,
                  const std::vector<std::string>& removed_deployments);
-  Result<Deployment> start(Root target, bool force);
+  // `superseded_reason`: what deployment_failed says of the running deployments a forced change
+  // cancels.
+  // deploy(), naming what deployment_failed says of the deployments a forced change cancels
+  // (empty: "superseded by deployment <id>").
+  Result<Deployment> change_root(Root target, bool force, const std::string& superseded_reason);
+  Result<Deployment> start(Root target, bool force, const std::string& superseded_reason);
+  // A refused change of the root: group_change_failed, and the error handed back.
+  Error change_failed(WallTime version, Error error);
+  // A deployment ends unfinished: its current step fails, then the deployment.
+  void deployment_ended_unfinished(const Deployment& deployment, const std::string& reason);
+  // The definition of the health check `index` of the app version a task runs.
+  std::optional<marathon::HealthCheck> health_check_of(const TaskRecord& task,
+                                                       std::size_t index) const;
 
   SchedulerConfig config_;
   Clock& clock_;
@@ -206,6 +238,7 @@ class AppScheduler {
   bool reconciling_ = false;
   bool full_pass_ = true;
   std::set<std::string> dirty_;  // apps to look at in the next (partial) pass
+  FailedCheckTracker failed_checks_;
   bool recovered_ = false;
 };
 

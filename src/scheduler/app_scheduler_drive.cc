@@ -49,6 +49,10 @@ std::string queue_reason(const std::string& refusal) {
 
 void AppScheduler::on_task_changed(const TaskRecord& task) {
   if (task.spec.app_id.empty()) return;
+  for (std::size_t index : failed_checks_.new_failures(task)) {
+    auto check = health_check_of(task, index);
+    if (check && events_.failed_health_check) events_.failed_health_check(task, *check);
+  }
   if (is_terminal(task.state) && is_failure(task.state) && !task.kill_requested) {
     AppRuntime& runtime = runtime_[task.spec.app_id];
     runtime.last_failure = task.id();
@@ -57,6 +61,25 @@ void AppScheduler::on_task_changed(const TaskRecord& task) {
     }
   }
   mark_dirty(task.spec.app_id);
+}
+
+std::optional<marathon::HealthCheck> AppScheduler::health_check_of(const TaskRecord& task,
+                                                                   std::size_t index) const {
+  auto version = parse_timestamp(task.spec.app_version);
+  if (!version.ok()) return std::nullopt;
+  // Most tasks run the declared configuration (a scale gives the app a newer version with the
+  // same checks); older ones are looked up in the stored versions.
+  const AppDefinition* declared = find_app(task.spec.app_id);
+  std::optional<AppDefinition> stored;
+  if (declared == nullptr || *version < declared->version_info.last_config_change_at ||
+      *version > declared->version) {
+    auto found = this->version(task.spec.app_id, *version);
+    if (!found.ok()) return std::nullopt;
+    stored = std::move(*found);
+  }
+  const AppDefinition& app = stored ? *stored : *declared;
+  if (index >= app.health_checks.size()) return std::nullopt;
+  return app.health_checks[index];
 }
 
 void AppScheduler::volume_changed(const std::string& app_id) {
@@ -313,6 +336,13 @@ bool AppScheduler::action_done(const Deployment& deployment, const DeploymentAct
   return drive({&target->second, tasks, clock_.wall()}).done;
 }
 
+void AppScheduler::steps_succeeded(const Deployment& deployment, std::size_t from, std::size_t to) {
+  if (!events_.deployment_step_success) return;
+  for (std::size_t step = from; step < to; ++step) {
+    events_.deployment_step_success(deployment, step);
+  }
+}
+
 void AppScheduler::advance_deployments() {
   std::vector<std::string> finished;
   bool moved = false;
@@ -336,10 +366,13 @@ void AppScheduler::advance_deployments() {
     next.current_step = step;
     auto status = store_.commit({Mutation::put(keys::deployment(id), deployment_to_store(next))});
     if (!status.ok()) continue;  // retried at the next reconcile
+    const std::size_t done_from = deployment.current_step;
     deployment.current_step = step;
     // The apps of the step that begins now have a new target.
     for (const std::string& app_id : deployment.plan.affected_apps) dirty_.insert(app_id);
     moved = true;
+    steps_succeeded(deployment, done_from, step);
+    if (events_.deployment_info) events_.deployment_info(deployment, step);
   }
   for (const std::string& id : finished) {
     Deployment done = deployments_.at(id);
@@ -349,6 +382,7 @@ void AppScheduler::advance_deployments() {
     // Their apps are now driven by their declared definition.
     for (const std::string& app_id : done.plan.affected_apps) dirty_.insert(app_id);
     moved = true;
+    steps_succeeded(done, done.current_step, done.plan.steps.size());
     if (events_.deployment_success) events_.deployment_success(done);
   }
   if (moved) schedule_reconcile();

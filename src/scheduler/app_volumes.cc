@@ -85,6 +85,14 @@ std::string local_volume_name(const std::string& app_id, const std::string& cont
   return name_part(app.substr(0, room)) + suffix;
 }
 
+std::vector<LocalVolumeRef> local_volumes_of(const TaskRecord& task) {
+  std::vector<LocalVolumeRef> local;
+  for (const TaskVolume& volume : task.spec.volumes) {
+    if (!volume.volume.external) local.push_back({volume.container_path, volume.volume.name});
+  }
+  return local;
+}
+
 AppVolumes::AppVolumes(VolumeController& controller, OrderSink send_orders)
     : controller_(controller), send_orders_(std::move(send_orders)) {}
 

@@ -64,6 +64,16 @@ bool uses_volumes(const marathon::AppDefinition& app);
 std::string local_volume_name(const std::string& app_id, const std::string& container_path,
                               std::size_t slot);
 
+// A local persistent volume a task holds: its name (Marathon's persistenceId, and what
+// `berth volume` knows it by) and where the task sees it.
+struct LocalVolumeRef {
+  std::string container_path;
+  std::string name;
+};
+// The local volumes a task was launched with, in the app's order: its claims, as they were
+// persisted with the task (external volumes are not local, so not listed).
+std::vector<LocalVolumeRef> local_volumes_of(const TaskRecord& task);
+
 class AppVolumes {
  public:
   using OrderSink = std::function<void(const std::vector<VolumeOrder>&)>;

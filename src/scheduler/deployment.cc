@@ -2,9 +2,13 @@
 #include "scheduler/deployment.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/time_format.h"
+#include "marathon/app_json.h"
+#include "marathon/group_json.h"
 #include "scheduler/stored_app.h"
 
 namespace berth::scheduler {
@@ -32,6 +36,22 @@ Result<std::map<std::string, marathon::AppDefinition>> apps_from_store(const jso
   return apps;
 }
 
+// A root group holding `apps`; `version` names the root when given (the target's), otherwise
+// the newest app below stands for it.
+json root_group(const std::map<std::string, marathon::AppDefinition>& apps,
+                std::optional<WallTime> version) {
+  std::vector<marathon::AppDefinition> list;
+  for (const auto& [id, app] : apps) list.push_back(app);
+  std::vector<marathon::GroupDefinition> groups;
+  if (version) groups.push_back({"/", {}, *version});
+  auto text = marathon::group_info_json(
+      "/", list, groups, marathon::GroupEmbed{},
+      [](const marathon::AppDefinition& app) { return marathon::app_to_json(app); });
+  // Only an unknown group fails, and the root always exists.
+  if (!text.ok()) std::abort();
+  return json::parse(*text);
+}
+
 }  // namespace
 
 bool Deployment::affects(const std::string& app_id) const {
@@ -49,6 +69,21 @@ std::size_t Deployment::step_of(const std::string& app_id) const {
 
 std::string deployment_json(const Deployment& deployment) {
   return deployment_to_json(deployment.plan, deployment.current_step + 1).dump();
+}
+
+std::string deployment_plan_json(const Deployment& deployment) {
+  json plan{{"id", deployment.plan.id},
+            {"original", root_group(deployment.original, std::nullopt)},
+            {"target", root_group(deployment.target, deployment.plan.version)},
+            {"steps", deployment_steps_to_json(deployment.plan).at("steps")},
+            {"version", format_timestamp(deployment.plan.version)}};
+  return plan.dump();
+}
+
+std::string deployment_step_json(const Deployment& deployment, std::size_t step) {
+  const auto& steps = deployment.plan.steps;
+  if (step >= steps.size()) return json{{"actions", json::array()}}.dump();
+  return deployment_step_to_json(steps[step]).dump();
 }
 
 std::string deployment_to_store(const Deployment& deployment) {

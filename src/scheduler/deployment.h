@@ -36,6 +36,15 @@ struct Deployment {
 // Marathon's Deployment object (marathon-api.md §12), as text.
 std::string deployment_json(const Deployment& deployment);
 
+// The plan as Marathon's deployment_info and deployment_step_* events carry it, as text:
+// {id, original, target, steps, version}, `original` and `target` being root groups (GroupInfo
+// with apps and subgroups) holding the affected apps before and after. Marathon puts its whole
+// root there; only the apps the deployment touches are shown, so that an event stays small on
+// a cluster of many apps (a stream's backlog is bounded in bytes).
+std::string deployment_plan_json(const Deployment& deployment);
+// Step `step` (0-based) of the plan: {"actions": [...]}; {"actions": []} past the last one.
+std::string deployment_step_json(const Deployment& deployment, std::size_t step);
+
 // The persisted form.
 std::string deployment_to_store(const Deployment& deployment);
 Result<Deployment> deployment_from_store(std::string_view text);

@@ -198,17 +198,19 @@ nlohmann::json deployment_action_to_json(const DeploymentAction& action) {
   return {{"action", std::string(to_string(action.type))}, {"app", action.app_id}};
 }
 
+nlohmann::json deployment_step_to_json(const DeploymentStep& step) {
+  nlohmann::json actions = nlohmann::json::array();
+  for (const DeploymentAction& action : step.actions) {
+    actions.push_back(deployment_action_to_json(action));
+  }
+  return {{"actions", std::move(actions)}};
+}
+
 namespace {
 
 nlohmann::json steps_json(const DeploymentPlan& plan) {
   nlohmann::json steps = nlohmann::json::array();
-  for (const DeploymentStep& step : plan.steps) {
-    nlohmann::json actions = nlohmann::json::array();
-    for (const DeploymentAction& action : step.actions) {
-      actions.push_back(deployment_action_to_json(action));
-    }
-    steps.push_back({{"actions", std::move(actions)}});
-  }
+  for (const DeploymentStep& step : plan.steps) steps.push_back(deployment_step_to_json(step));
   return steps;
 }
 

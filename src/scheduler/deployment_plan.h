@@ -88,6 +88,8 @@ Result<DeploymentPlan> build_deployment_plan(
 
 // {"action": "ScaleApplication", "app": "/foo"}
 nlohmann::json deployment_action_to_json(const DeploymentAction& action);
+// {"actions": [{"action": "ScaleApplication", "app": "/foo"}, ...]}
+nlohmann::json deployment_step_to_json(const DeploymentStep& step);
 // {"steps": [{"actions": [...]}, ...]}: the body of PUT /v2/groups?dryRun=true.
 nlohmann::json deployment_steps_to_json(const DeploymentPlan& plan);
 // The Deployment object of GET /v2/deployments, with exactly the keys the Python client accepts:

@@ -32,6 +32,9 @@ Status SimMaster::start(std::uint64_t seed) {
                                     const std::string& reason) {
     trace_.add("deployment " + deployment.id() + " failed: " + reason);
   };
+  events.deployment_info = [this](const scheduler::Deployment& deployment, std::size_t step) {
+    trace_.add("deployment " + deployment.id() + " step " + std::to_string(step + 1) + " began");
+  };
   auto recovered = stack->recover(std::move(events));
   if (!recovered.ok()) {
     trace_.add("master fails to recover: " + recovered.error().message);

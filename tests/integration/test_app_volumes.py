@@ -1,7 +1,7 @@
 """Marathon apps with volumes on a live cluster: an external volume (the seeds' `rexray` DVDI JSON)
 is created on first use, mounted at the app's container path, and follows the app to another
 node when its node dies, with a higher epoch and its data; a resident app's local persistent
-volume keeps its data across task restarts on its agent."""
+volume keeps its data across task restarts on its agent, and its tasks show it as localVolumes."""
 
 import os
 import subprocess
@@ -90,6 +90,12 @@ def test_a_resident_app_keeps_its_data_on_its_agent(volume_cluster):
     assert log.split() == [first["id"], second["id"]]
     volume = c.api.get("/v2/volumes/kv.data.0").body
     assert volume["kind"] == "local"
+    # Every task view names the volume the task holds, as Marathon's localVolumes do.
+    held = [{"containerPath": "data", "persistenceId": "kv.data.0"}]
+    assert second["localVolumes"] == held
+    assert [t["localVolumes"] for t in c.api.get("/v2/tasks").body["tasks"]
+            if t["id"] == second["id"]] == [held]
+    assert [t["localVolumes"] for t in c.api.app("/kv")["tasks"] if t["id"] == second["id"]] == [held]
 
     # Scale to zero keeps the volume; destroying the app deletes it.
     c.api.ok("PUT", "/v2/apps/kv", {"instances": 0})

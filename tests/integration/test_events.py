@@ -206,3 +206,76 @@ def test_task_events_reach_raw_and_python_client_streams(cluster):
             assert data["instanceId"] == task["id"]
     assert [s for _, s in seen] == states
     raw.close()
+
+
+def test_deployment_steps_and_failed_health_checks_reach_the_stream(marathon_cluster, work_dir):
+    """On a master with three nodes, a deployment shows its step beginning and succeeding, and
+    an app whose HTTP check gets a 404 shows each failed check, on the default stream, which
+    python3-marathon parses without a fault (it models the plans and health checks)."""
+    from marathon import MarathonClient
+    from marathon.models.events import MarathonDeploymentInfo, MarathonFailedHealthCheckEvent
+    from marathon_helpers import EventStream, poll, sleeper
+
+    api = marathon_cluster.api
+    port = marathon_cluster.master.http_port
+    raw = EventStream(port)
+    assert raw.status == 200
+    parsed, errors = [], []
+
+    def consume():
+        try:
+            for event in MarathonClient(f"http://127.0.0.1:{port}").event_stream():
+                parsed.append(event)
+                if isinstance(event, MarathonFailedHealthCheckEvent):
+                    return
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    try:
+        wait_for(lambda: parsed, what="the Python client's attached event")
+        created = api.call("POST", "/v2/apps", {"id": "steady", "cmd": sleeper("steady-6e"),
+                                                "cpus": 0.1, "mem": 32, "instances": 2})
+        assert created.status == 201, created.raw
+        deployment_id = created.headers["Marathon-Deployment-Id"]
+
+        def of_deployment(event_type):
+            return [e for e in raw.of_type(event_type) if e["plan"]["id"] == deployment_id]
+
+        info = poll(lambda: of_deployment("deployment_info"), what="deployment_info")[0]
+        assert info["currentStep"] == {"actions": [{"action": "StartApplication", "app": "/steady"}]}
+        assert [a["id"] for a in info["plan"]["target"]["apps"]] == ["/steady"]
+        assert info["plan"]["original"]["apps"] == []
+        step = poll(lambda: of_deployment("deployment_step_success"), what="deployment_step_success")[0]
+        assert step["currentStep"] == info["currentStep"]
+        poll(lambda: [e for e in raw.of_type("deployment_success") if e["id"] == deployment_id],
+             what="deployment_success")
+
+        check = {"protocol": "HTTP", "path": "/missing", "portIndex": 0, "gracePeriodSeconds": 0,
+                 "intervalSeconds": 1, "timeoutSeconds": 1, "maxConsecutiveFailures": 0}
+        created = api.call("POST", "/v2/apps", {
+            "id": "sick", "cmd": "exec /usr/bin/python3 -m http.server $PORT0", "cpus": 0.1, "mem": 64,
+            "portDefinitions": [{"port": 0}], "healthChecks": [check]})
+        assert created.status == 201, created.raw
+        added = poll(lambda: [e for e in raw.of_type("add_health_check_event") if e["appId"] == "/sick"],
+                     what="add_health_check_event")[0]
+        assert added["healthCheck"]["path"] == "/missing"
+        failed = poll(lambda: [e for e in raw.of_type("failed_health_check_event")
+                               if e["appId"] == "/sick"], timeout=30, what="failed_health_check_event")
+        task = api.tasks("/sick")[0]
+        assert failed[0]["taskId"] == task["id"] and failed[0]["instanceId"] == task["id"], failed[0]
+        assert failed[0]["healthCheck"]["protocol"] == "HTTP"
+        assert failed[0]["healthCheck"]["path"] == "/missing"
+        # Each probe is one event: a second failure comes a second later.
+        poll(lambda: len([e for e in raw.of_type("failed_health_check_event") if e["appId"] == "/sick"]) >= 2,
+             timeout=10, what="a second failed_health_check_event")
+
+        consumer.join(timeout=10)
+        assert not errors, errors
+        infos = [e for e in parsed if isinstance(e, MarathonDeploymentInfo)]
+        assert any(e.plan.id == deployment_id for e in infos), infos
+        assert isinstance(parsed[-1], MarathonFailedHealthCheckEvent)
+        assert parsed[-1].health_check.path == "/missing"
+    finally:
+        raw.close()
