@@ -157,10 +157,10 @@ void MasterCore::apply_task(TaskRecord task) {
     completed_.push_back(task.id());
   }
   const std::string id = task.id();
-  // A map node keeps its address while its key stays, so the index can hold pointers.
-  const TaskRecord& stored = tasks_.insert_or_assign(id, std::move(task)).first->second;
+  // A map node keeps its address and its key while it stays, so the index can point into it.
+  const auto& [key, stored] = *tasks_.insert_or_assign(id, std::move(task)).first;
   if (!is_terminal(stored.state) && !stored.spec.app_id.empty()) {
-    live_by_app_[stored.spec.app_id].emplace(id, &stored);
+    live_by_app_[stored.spec.app_id].emplace(key, &stored);
   }
   for (const auto& listener : task_listeners_) listener(stored);
 }
@@ -408,8 +408,12 @@ Result<TaskRecord> MasterCore::launch(const LaunchRequest& request) {
   task.staged_at = clock_.wall();
   task.updated_at = task.staged_at;
 
+  // The environment goes to the agent, whose checkpoint keeps it: the master never reads it
+  // again, and it was most of the master's memory per task. The record keeps the rest.
+  TaskRecord record = task;
+  record.spec.environment.clear();
   Change change;
-  change.tasks.push_back(task);
+  change.tasks.push_back(std::move(record));
   auto status = commit(std::move(change));
   if (!status.ok()) return status.error().context("launch " + task.id());
   channel_.send(agent.id, agent.session, AgentCommand::launch(task.spec));

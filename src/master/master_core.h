@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/agent_protocol.h"
@@ -91,6 +92,7 @@ class MasterCore {
   Result<std::vector<std::string>> update_status(const SessionRef& ref,
                                                  const std::vector<StatusUpdate>& updates);
 
+  // Places, persists and sends the task. Returns it as sent (its record keeps no environment).
   Result<TaskRecord> launch(const LaunchRequest& request);
   Status kill(const std::string& task_id);
   // Gives up on an unreachable task (Marathon's expunge): it becomes TASK_GONE and frees its
@@ -106,7 +108,8 @@ class MasterCore {
   // The non-terminal tasks of an app, and the ids of every app that has some (an index kept
   // with the tasks, so that the API and the scheduler never walk all tasks for one app).
   std::vector<const TaskRecord*> live_tasks_of(const std::string& app_id) const;
-  const std::map<std::string, std::map<std::string, const TaskRecord*>>& live_tasks_by_app() const {
+  const std::map<std::string, std::map<std::string_view, const TaskRecord*>>& live_tasks_by_app()
+      const {
     return live_by_app_;
   }
   const MasterConfig& config() const { return config_; }
@@ -159,7 +162,8 @@ class MasterCore {
   AgentRegistry agents_;
   std::map<std::string, TaskRecord> tasks_;
   // app id -> its live tasks by id, pointing into tasks_
-  std::map<std::string, std::map<std::string, const TaskRecord*>> live_by_app_;
+  // app id -> task id (a view of tasks_' key) -> its record.
+  std::map<std::string, std::map<std::string_view, const TaskRecord*>> live_by_app_;
   std::deque<std::string> completed_;  // terminal task ids, oldest first
   std::string master_id_;
   WallTime start_time_;

@@ -13,7 +13,7 @@
 namespace berth {
 
 struct TaskRecord {
-  TaskSpec spec;
+  TaskSpec spec;  // as launched, but for its environment (see MasterCore::launch)
   std::string agent_id;
   std::string hostname;
   std::vector<std::uint64_t> ports;
