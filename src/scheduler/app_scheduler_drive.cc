@@ -274,9 +274,7 @@ void AppScheduler::launch(const AppDefinition& app, std::size_t count, AppRuntim
     std::vector<std::string> placed;
     placed.reserve(tasks.size());
     for (const TaskRecord* task : tasks) placed.push_back(task->agent_id);
-    tally = matcher->tally(master_.agents().all(), placed, [](const AgentRecord& agent) {
-      return agent.status == AgentRecord::Status::kActive;
-    });
+    tally = matcher->tally(master_.agents(), placed);
   }
   // The last refusal's explanation. Most agents are refused at most placements under CLUSTER,
   // so the constraints' one is written only once the launch is over: the agent is remembered.

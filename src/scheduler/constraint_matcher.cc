@@ -211,20 +211,12 @@ bool ConstraintMatcher::value_allowed(const Compiled& rule,
 ConstraintMatcher::Tally ConstraintMatcher::tally(
     const std::map<std::string, AgentRecord>& agents,
     const std::vector<std::string>& placed_agent_ids) const {
-  return tally(agents, placed_agent_ids, nullptr);
-}
-
-ConstraintMatcher::Tally ConstraintMatcher::tally(
-    const std::map<std::string, AgentRecord>& agents,
-    const std::vector<std::string>& placed_agent_ids,
-    const std::function<bool(const AgentRecord&)>& counts) const {
   Tally result;
   result.rules_.resize(compiled_.size());
   for (std::size_t r = 0; r < compiled_.size(); ++r) {
     if (compiled_[r].constraint.op != Op::kGroupBy) continue;
     // Every value among the agents is a bucket to fill, even before it has an instance.
     for (const auto& [id, agent] : agents) {
-      if (counts && !counts(agent)) continue;
       if (auto value = agent_field_value(agent, compiled_[r].constraint.field)) {
         result.rules_[r].instances.emplace(*value, 0);
       }
@@ -233,8 +225,27 @@ ConstraintMatcher::Tally ConstraintMatcher::tally(
   }
   for (const std::string& agent_id : placed_agent_ids) {
     auto agent = agents.find(agent_id);
-    if (agent != agents.end() && (!counts || counts(agent->second))) {
-      record_placement(agent->second, result);
+    if (agent != agents.end()) record_placement(agent->second, result);
+  }
+  return result;
+}
+
+ConstraintMatcher::Tally ConstraintMatcher::tally(
+    const AgentRegistry& agents, const std::vector<std::string>& placed_agent_ids) const {
+  Tally result;
+  result.rules_.resize(compiled_.size());
+  for (std::size_t r = 0; r < compiled_.size(); ++r) {
+    if (compiled_[r].constraint.op != Op::kGroupBy) continue;
+    const std::string field(attribute_name(compiled_[r].constraint.field).value_or("hostname"));
+    if (const auto* values = agents.rankings_by(field)) {
+      for (const auto& [value, ranking] : *values) result.rules_[r].instances.emplace(value, 0);
+    }
+    result.rules_[r].histogram[0] = static_cast<std::int64_t>(result.rules_[r].instances.size());
+  }
+  for (const std::string& agent_id : placed_agent_ids) {
+    const AgentRecord* agent = agents.find(agent_id);
+    if (agent != nullptr && agent->status == AgentRecord::Status::kActive) {
+      record_placement(*agent, result);
     }
   }
   return result;

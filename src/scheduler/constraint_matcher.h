@@ -86,10 +86,9 @@ class ConstraintMatcher {
   };
   Tally tally(const std::map<std::string, AgentRecord>& agents,
               const std::vector<std::string>& placed_agent_ids) const;
-  // The same over the agents `counts` accepts (normally the active ones), without copying them.
-  Tally tally(const std::map<std::string, AgentRecord>& agents,
-              const std::vector<std::string>& placed_agent_ids,
-              const std::function<bool(const AgentRecord&)>& counts) const;
+  // The same over the registry's active agents, taking GROUP_BY's values from its index: the
+  // cost does not grow with the number of agents.
+  Tally tally(const AgentRegistry& agents, const std::vector<std::string>& placed_agent_ids) const;
   std::optional<PlacementRefusal> check(const AgentRecord& candidate, const Tally& tally) const;
   // Whether check() would find nothing to refuse, without building its explanation: what the
   // allocator asks of every agent at every placement.

@@ -483,23 +483,38 @@ TEST(ConstraintMatcher, AllowsAgreesWithCheck) {
   }
 }
 
-// The tally over the agents a predicate accepts equals the tally over a copy holding only them.
-TEST(ConstraintMatcher, TallyOverAcceptedAgentsEqualsTallyOverTheirCopy) {
-  auto agents = cluster({agent("a1", "rack:r1"), agent("a2", "rack:r2"), agent("a3", "rack:r3")});
+// The tally over a registry (its active agents, GROUP_BY's values from its index) equals the
+// tally over a copy holding only the active agents.
+TEST(ConstraintMatcher, TallyOverTheRegistryEqualsTallyOverItsActiveAgents) {
+  auto agents = cluster({agent("a1", "rack:r1;weight:2.50"), agent("a2", "rack:r2;weight:3"),
+                         agent("a3", "rack:r3"), agent("a4", "rack:r2;zone:{b,a}")});
   agents.at("a3").status = AgentRecord::Status::kUnreachable;
+  AgentRegistry registry;
+  for (const auto& [id, each] : agents) registry.upsert(each);
   auto active = agents;
   active.erase("a3");
-  const ConstraintMatcher m = matcher({rule("rack", Op::kGroupBy)});
-  const std::vector<std::string> placed = {"a1", "a3"};
-  const auto filtered = m.tally(agents, placed, [](const AgentRecord& each) {
-    return each.status == AgentRecord::Status::kActive;
-  });
-  const auto copied = m.tally(active, placed);
-  for (const auto& [id, candidate] : agents) {
-    EXPECT_EQ(m.allows(candidate, filtered), m.allows(candidate, copied)) << id;
+  for (const auto& constraints :
+       std::vector<std::vector<Constraint>>{{rule("rack", Op::kGroupBy)},
+                                            {rule("weight", Op::kGroupBy)},
+                                            {rule("hostname", Op::kGroupBy)},
+                                            {rule("zone", Op::kGroupBy, "2")},
+                                            {rule("rack", Op::kCluster)},
+                                            {rule("rack", Op::kMaxPer, "1")}}) {
+    const ConstraintMatcher m = matcher(constraints);
+    for (const auto& placed :
+         std::vector<std::vector<std::string>>{{}, {"a1"}, {"a1", "a3"}, {"a2", "a4", "a4"}}) {
+      const auto indexed = m.tally(registry, placed);
+      const auto copied = m.tally(active, placed);
+      for (const auto& [id, candidate] : agents) {
+        EXPECT_EQ(m.allows(candidate, indexed), m.allows(candidate, copied))
+            << constraint_to_string(constraints.front()) << " on " << id;
+      }
+    }
   }
-  EXPECT_FALSE(m.allows(agents.at("a1"), filtered));  // r1 has one, r2 none: r3 does not count
-  EXPECT_TRUE(m.allows(agents.at("a2"), filtered));
+  const ConstraintMatcher by_rack = matcher({rule("rack", Op::kGroupBy)});
+  const auto tally = by_rack.tally(registry, {"a1", "a3"});
+  EXPECT_FALSE(by_rack.allows(agents.at("a1"), tally));  // r1 has one, r2 none: r3 does not count
+  EXPECT_TRUE(by_rack.allows(agents.at("a2"), tally));
 }
 
 }  // namespace
