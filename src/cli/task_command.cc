@@ -1,4 +1,5 @@
-// The task verbs: listing and killing through the v2 API, logs from the task's agent.
+// The task verbs: listing and killing through the v2 API, logs from the task's sandbox (the
+// master forwards the reads to its agent).
 #include "cli/task_command.h"
 
 #include <CLI/CLI.hpp>
@@ -38,42 +39,23 @@ bool is_terminal(const std::string& state) {
          state == "TASK_DROPPED" || state == "TASK_GONE_BY_OPERATOR";
 }
 
-// Where a task's files are: its agent's host:port, from the master's view of tasks and agents.
-std::optional<Endpoint> agent_of_task(const ApiClient& master, const std::string& task_id,
-                                      std::string* state) {
-  auto task = master.expect("GET", "/master/tasks/" + percent_encode(task_id), {200});
-  if (!task) return std::nullopt;
-  *state = text_field(task->body, "state");
-  const std::string agent_id = text_field(task->body, "slave_id");
-  auto slaves = master.expect("GET", "/master/slaves", {200});
-  if (!slaves) return std::nullopt;
-  for (const auto& slave : slaves->body.value("slaves", json::array())) {
-    if (text_field(slave, "id") != agent_id) continue;
-    auto port = number_field(slave, "port");
-    if (port <= 0 || port > 65535) break;
-    return Endpoint{text_field(slave, "hostname"), static_cast<std::uint16_t>(port)};
-  }
-  master.err() << master.command() << ": the master does not know agent '" << agent_id
-               << "' of task " << task_id << "\n";
-  return std::nullopt;
-}
-
-// One file of a sandbox, read in chunks through the agent's /files/read.
+// One file of a sandbox, read in chunks through the master's /files/read, which forwards to the
+// task's agent: the client needs to reach the master only.
 class SandboxFile {
  public:
-  SandboxFile(const ApiClient& agent, const std::string& task_id, std::string name)
-      : agent_(agent), name_(std::move(name)), path_(percent_encode(task_id + "/" + name_)) {}
+  SandboxFile(const ApiClient& master, const std::string& task_id, std::string name)
+      : master_(master), name_(std::move(name)), path_(percent_encode(task_id + "/" + name_)) {}
 
   const std::string& name() const { return name_; }
 
   // The file's size; nullopt (printed) when the agent could not say; -1 when it has no such file
   // (yet: a task that has not started).
   std::optional<std::int64_t> size() const {
-    auto answer = agent_.call("GET", "/files/read?path=" + path_ + "&offset=-1");
+    auto answer = master_.call("GET", "/files/read?path=" + path_ + "&offset=-1");
     if (!answer) return std::nullopt;
     if (answer->status == 404) return -1;
     if (answer->status != 200) {
-      print_refusal(agent_.err(), agent_.command(), *answer);
+      print_refusal(master_.err(), master_.command(), *answer);
       return std::nullopt;
     }
     return static_cast<std::int64_t>(number_field(answer->body, "offset"));
@@ -88,7 +70,7 @@ class SandboxFile {
   std::optional<Read> read_from(std::int64_t offset) const {
     Read read{"", offset};
     while (true) {
-      auto answer = agent_.expect(
+      auto answer = master_.expect(
           "GET", "/files/read?path=" + path_ + "&offset=" + std::to_string(read.end), {200});
       if (!answer) return std::nullopt;
       const std::string chunk = text_field(answer->body, "data");
@@ -102,7 +84,7 @@ class SandboxFile {
   }
 
  private:
-  const ApiClient& agent_;
+  const ApiClient& master_;
   std::string name_;
   std::string path_;
 };
@@ -114,13 +96,11 @@ std::string task_state(const ApiClient& master, const std::string& task_id) {
 }
 
 int task_logs(const TaskCommand& command, const ApiClient& master, std::ostream& out) {
-  std::string state;
-  auto agent_endpoint = agent_of_task(master, command.task_id, &state);
-  if (!agent_endpoint) return kExitApiError;
-  ApiClient agent(*agent_endpoint, master.command(), master.err(), "the task's agent");
+  std::string state = task_state(master, command.task_id);
+  if (state.empty()) return kExitApiError;
   std::vector<SandboxFile> files;
-  if (!command.only_stderr) files.emplace_back(agent, command.task_id, "stdout");
-  if (!command.only_stdout) files.emplace_back(agent, command.task_id, "stderr");
+  if (!command.only_stderr) files.emplace_back(master, command.task_id, "stdout");
+  if (!command.only_stdout) files.emplace_back(master, command.task_id, "stderr");
   const bool headers = files.size() > 1;
   std::vector<std::int64_t> offsets(files.size(), 0);  // how far each file has been shown
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -205,8 +185,8 @@ CLI::App* add_task_command(CLI::App& berth, TaskCommand& command) {
   kill->add_flag("--force", command.force, "with --scale: override a deployment in the way");
   kill->callback([&command] { command.verb = Verb::kKill; });
 
-  CLI::App* logs =
-      noun->add_subcommand("logs", "the tail of a task's stdout and stderr, read from its agent");
+  CLI::App* logs = noun->add_subcommand(
+      "logs", "the tail of a task's stdout and stderr, read through the master from its agent");
   logs->add_option("task-id", command.task_id, "the task's id")->required();
   auto* out_flag = logs->add_flag("--stdout", command.only_stdout, "only stdout");
   logs->add_flag("--stderr", command.only_stderr, "only stderr")->excludes(out_flag);
