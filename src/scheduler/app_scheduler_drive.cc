@@ -146,6 +146,13 @@ void AppScheduler::reconcile() {
   for (auto it = stopping_.begin(); it != stopping_.end();) {
     bool gone = master_.live_tasks_of(it->first).empty() && root_.apps.count(it->first) == 0;
     if (gone && events_.app_terminated) events_.app_terminated(it->first);
+    // Like Marathon on app_terminated_event: the app's last task failure goes with it, so that
+    // an app created again under the same id does not show its predecessor's failure.
+    if (gone) {
+      if (auto runtime = runtime_.find(it->first); runtime != runtime_.end()) {
+        runtime->second.last_failure.reset();
+      }
+    }
     // Marathon destroys a resident app's persistent volumes with the app.
     if (gone && volumes_ != nullptr) volumes_->wipe_app(it->first);
     it = gone ? stopping_.erase(it) : std::next(it);

@@ -102,6 +102,21 @@ TEST_F(AppSchedulerTest, DeleteStopsEveryTask) {
   EXPECT_TRUE(scheduler_->deployments().empty());
 }
 
+TEST_F(AppSchedulerTest, ADestroyedAppTakesItsLastFailureWithIt) {
+  launch_answer_ = TaskState::kFailed;
+  ASSERT_TRUE(deploy(app("/web", 1)).ok());
+  ASSERT_NE(scheduler_->last_failure("/web"), nullptr);
+  Root target = scheduler_->root();
+  target.apps.erase("/web");
+  ASSERT_TRUE(scheduler_->deploy(std::move(target), true).ok());
+  settle();
+  EXPECT_EQ(scheduler_->last_failure("/web"), nullptr);
+  launch_answer_ = TaskState::kRunning;
+  ASSERT_TRUE(deploy(app("/web", 1)).ok());
+  ASSERT_EQ(running("/web").size(), 1u);
+  EXPECT_EQ(scheduler_->last_failure("/web"), nullptr) << "a new app under the same id";
+}
+
 TEST_F(AppSchedulerTest, LockedAppNeedsForce) {
   hold_launches_ = true;
   ASSERT_TRUE(deploy(app("/web", 1)).ok());
