@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -34,9 +35,16 @@ Resources default_share(int index, int count) {
   share.set_scalar(
       "mem", static_cast<double>(static_cast<long>(std::max(256.0, (mem_mb - 1024) / count))));
   share.set_scalar("disk", 10240);
-  // Apart, so that tasks of different agents that bind every address do not collide.
-  const std::uint64_t first_port = 31000 + static_cast<std::uint64_t>(index) * 1000;
-  share.set_ports(Ranges({{first_port, first_port + 999}}));
+  // Apart, so that tasks of different agents that bind every address do not collide, and below
+  // the kernel's ephemeral ports (32768 and up by default): an outgoing connection of anything on
+  // the machine may hold one of those for a moment, and a task given it fails to bind. Past 17
+  // agents the ranges reach into it.
+  constexpr std::uint64_t kFirstPort = 31000;
+  constexpr std::uint64_t kFirstEphemeral = 32768;
+  const std::uint64_t span = std::clamp<std::uint64_t>(
+      (kFirstEphemeral - kFirstPort) / static_cast<std::uint64_t>(std::max(count, 1)), 100, 500);
+  const std::uint64_t first_port = kFirstPort + static_cast<std::uint64_t>(index) * span;
+  share.set_ports(Ranges({{first_port, first_port + span - 1}}));
   return share;
 }
 

@@ -124,8 +124,9 @@ int main(int argc, char** argv) {
                    std::string(kResourcesHelp) +
                        "; once for every agent, or once per agent in order; laid over each "
                        "agent's default share of this machine (memory split between the "
-                       "agents, every cpu, disk:10240, ports 31000-31999 for agent 1, "
-                       "32000-32999 for agent 2, ...)")
+                       "agents, every cpu, disk:10240, ports 31000-32767 split between the "
+                       "agents, at most 500 each: 31000-31499 for agent 1, 31500-31999 for "
+                       "agent 2, ...)")
       ->default_str("");
   dev_cmd
       ->add_option("--attributes", dev.attributes,

@@ -50,7 +50,7 @@ def test_killed_dev_agent_stays_down_until_sighup(work_dir):
         # Per-agent resources, laid over each agent's default share.
         first, second = agents["127.0.0.2"], agents["127.0.0.3"]
         assert (first["resources"]["cpus"], first["resources"]["mem"]) == (1, 512)
-        assert first["resources"]["ports"] == "[31000-31999]"
+        assert first["resources"]["ports"] == "[31000-31499]"  # below the ephemeral ports
         assert second["resources"]["cpus"] == 2
         assert second["resources"]["ports"] == "[40000-40099]"
         assert second["resources"]["disk"] == 10240

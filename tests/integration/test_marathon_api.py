@@ -315,7 +315,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
     def log_message(self, *args):
         pass
-http.server.HTTPServer(("", int(os.environ["PORT0"])), Handler).serve_forever()
+# Its own agent's address: tasks of other agents may be given the same port number.
+http.server.HTTPServer((os.environ["HOST"], int(os.environ["PORT0"])), Handler).serve_forever()
 """
 
 
