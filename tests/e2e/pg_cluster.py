@@ -47,7 +47,7 @@ def detach_loop_devices_below(path):
 def free_port_block(size=100):
     """The first port of `size` ports below the ephemeral range that nothing on this machine
     listens on now. Other clusters on a shared machine (the integration tests, dev clusters) give
-    their agents 31000-31099, and their tasks may bind 0.0.0.0: a PostgreSQL that lands on such a
+    their agents blocks of 31000-32699, and their tasks may bind 0.0.0.0: a PostgreSQL that lands on such a
     port fails to start with "Address already in use"."""
     for _ in range(50):
         base = random.randrange(20000, 30000 - size, size)

@@ -135,10 +135,24 @@ class Master:
             return f.read()
 
 
+# Nodes share the machine's network namespace, and a task that binds every address on its port
+# would collide with another node's task given the same number: each node offers its own block of
+# 100 ports, taken in turn from 31000-32699 (below the kernel's ephemeral ports, 32768 and up).
+_PORT_BLOCKS = 17
+_next_port_block = [0]
+
+
+def default_node_resources():
+    block = _next_port_block[0] % _PORT_BLOCKS
+    _next_port_block[0] += 1
+    first = 31000 + 100 * block
+    return f"cpus:2;mem:1024;disk:1024;ports:[{first}-{first + 99}]"
+
+
 class Node:
     """An agent in its own pid and mount namespaces."""
 
-    def __init__(self, master, work_dir, attributes="", resources="cpus:2;mem:1024;disk:1024;ports:[31000-31099]",
+    def __init__(self, master, work_dir, attributes="", resources=None,
                  extra_flags=(), hostname="127.0.0.1"):
         # Any 127.0.0.0/8 address reaches loopback; distinct ones give hostname constraints
         # distinct hosts (the master reaches an agent at its hostname).
@@ -148,7 +162,7 @@ class Node:
         self.work_dir = work_dir
         self.port = free_port()
         self.attributes = attributes
-        self.resources = resources
+        self.resources = resources or default_node_resources()
         self.namespace = None
         self.agent = None
         self.log_path = os.path.join(work_dir, "agent.log")
