@@ -232,7 +232,10 @@ void AgentCore::register_with_master() {
   message.boot_id = config_.boot_id;
   message.version = config_.version;
   for (const auto& [id, task] : tasks_) message.tasks.push_back({id, task.state});
-  if (services_.volumes != nullptr) message.volumes = services_.volumes->mounted();
+  if (services_.volumes != nullptr) {
+    message.volumes = services_.volumes->mounted();
+    message.volume_drivers = services_.volumes->drivers();
+  }
   const Instant sent = clock_.now();
   link_.register_agent(message, [this, sent](Result<RegisterReply> reply) {
     if (reply.ok()) {

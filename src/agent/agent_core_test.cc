@@ -153,6 +153,7 @@ class FakeVolumeService : public VolumeService {
     });
   }
   std::vector<MountedVolume> mounted() const override { return mounted_now; }
+  std::vector<std::string> drivers() const override { return {"blockpool", "local"}; }
   std::vector<std::string> claimed_tasks() const override { return {claims.begin(), claims.end()}; }
 
   // Answers every call made so far, and those the answers make, in order.

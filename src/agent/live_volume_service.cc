@@ -52,9 +52,13 @@ struct LiveVolumeService::State {
   bool busy = false;
   std::vector<MountedVolume> mounted;
   std::vector<std::string> claimed;
+  std::vector<std::string> drivers;  // fixed at construction
 
   State(RunBlocking run, LiveVolumeOptions opts)
-      : run_blocking(std::move(run)), options(std::move(opts)), node(options) {}
+      : run_blocking(std::move(run)),
+        options(std::move(opts)),
+        node(options),
+        drivers(node.manager->driver_names()) {}
 };
 
 LiveVolumeService::LiveVolumeService(RunBlocking run_blocking, LiveVolumeOptions options)
@@ -181,6 +185,7 @@ std::string LiveVolumeService::mounts_root() const {
 }
 
 std::vector<MountedVolume> LiveVolumeService::mounted() const { return state_->mounted; }
+std::vector<std::string> LiveVolumeService::drivers() const { return state_->drivers; }
 
 std::vector<std::string> LiveVolumeService::claimed_tasks() const { return state_->claimed; }
 

@@ -49,6 +49,7 @@ class LiveVolumeService final : public VolumeService {
   void fence_all_external(std::function<void(Status)> done) override;
   std::string mounts_root() const override;
   std::vector<MountedVolume> mounted() const override;
+  std::vector<std::string> drivers() const override;
   std::vector<std::string> claimed_tasks() const override;
 
   // At exit with --cleanup_on_exit (berth dev), after every container is destroyed: releases

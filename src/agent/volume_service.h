@@ -45,6 +45,8 @@ class VolumeService {
   virtual std::string mounts_root() const { return {}; }
 
   virtual std::vector<MountedVolume> mounted() const = 0;
+  // The drivers it can attach volumes with, which the agent tells the master.
+  virtual std::vector<std::string> drivers() const = 0;
   virtual std::vector<std::string> claimed_tasks() const = 0;
 };
 

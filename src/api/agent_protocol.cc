@@ -326,6 +326,7 @@ std::string to_json(const RegisterAgent& message) {
            {"version", message.version},
            {"tasks", tasks}};
   put_mounts(doc, message.volumes);
+  put_optional(doc, "volume_drivers", message.volume_drivers);
   return doc.dump();
 }
 
@@ -353,6 +354,7 @@ Result<RegisterAgent> parse_register_agent(std::string_view text) {
         auto volumes = get_mounts(doc);
         if (!volumes.ok()) return volumes.error().context("registration");
         message.volumes = std::move(volumes).value();
+        message.volume_drivers = get_optional<std::vector<std::string>>(doc, "volume_drivers");
         return message;
       });
 }

@@ -158,6 +158,9 @@ struct RegisterAgent {
   // What the agent has mounted, with the epoch of each, so that the master can reconcile
   // attachments (absent on the wire: none, as agents before volumes sent).
   std::vector<MountedVolume> volumes;
+  // The volume drivers it can attach ("local", and "blockpool" with a --volume_pool). Absent: an
+  // agent from before the field, which the master lets take any volume.
+  std::optional<std::vector<std::string>> volume_drivers;
 };
 
 struct RegisterReply {

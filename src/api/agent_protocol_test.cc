@@ -22,6 +22,12 @@ TEST(AgentProtocolTest, RegistrationRoundTrip) {
   EXPECT_EQ(parsed->attributes, message.attributes);
   ASSERT_EQ(parsed->tasks.size(), 2u);
   EXPECT_EQ(parsed->tasks[1].state, TaskState::kFailed);
+  EXPECT_FALSE(parsed->volume_drivers) << "an agent that does not say";
+
+  message.volume_drivers = std::vector<std::string>{"blockpool", "local"};
+  parsed = parse_register_agent(to_json(message));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->volume_drivers, message.volume_drivers);
 }
 
 TEST(AgentProtocolTest, PollRoundTripCarriesTheMounts) {

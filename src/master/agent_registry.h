@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -42,6 +43,9 @@ struct AgentRecord {
   std::string session;             // empty unless ACTIVE
   Instant last_seen;               // last heartbeat (ACTIVE) or recovery time (RECOVERED)
   std::set<std::string> task_ids;  // its non-terminal tasks
+  // The volume drivers it attaches volumes with, as it said when it registered (not persisted:
+  // a recovered agent says it again). Absent: an agent from before the field; any.
+  std::optional<std::vector<std::string>> volume_drivers;
   // The registry's: when this agent was last ranked (see AgentRank).
   std::uint64_t rank_sequence = 0;
 

@@ -194,6 +194,7 @@ Result<RegisterReply> MasterCore::register_agent(const RegisterAgent& message) {
   record.attributes = message.attributes;
   record.boot_id = message.boot_id;
   record.version = message.version;
+  record.volume_drivers = message.volume_drivers;
   if (existing == nullptr) record.registered_time = clock_.wall();
   record.status = AgentRecord::Status::kActive;
   record.session = random_.uuid();

@@ -230,6 +230,23 @@ Result<TaskRecord> AppScheduler::launch_with_volumes(const AppDefinition& app,
   if (volumes_ == nullptr) return unavailable("this master does not manage volumes");
   auto needs = volumes_->needs(app, master_.live_tasks_of(app.id));
   if (!needs.ok()) return needs.error();
+  // Agents that said which drivers they have and lack one are no use (agents from before they
+  // said are tried, and fail the launch if they lack it).
+  request.filter = [drivers = volumes_->drivers(*needs), &refusal_detail,
+                    base = std::move(request.filter)](const AgentRecord& agent) {
+    if (agent.volume_drivers) {
+      for (const std::string& driver : drivers) {
+        if (std::find(agent.volume_drivers->begin(), agent.volume_drivers->end(), driver) ==
+            agent.volume_drivers->end()) {
+          refusal_detail =
+              "agent " + agent.hostname + " has no volume driver '" + driver + "'" +
+              (driver == "blockpool" ? " (an agent offers it with --volume_pool)" : "");
+          return false;
+        }
+      }
+    }
+    return base(agent);
+  };
   if (auto pinned = volumes_->placement(*needs)) {
     request.filter = [pinned, &refusal_detail,
                       base = std::move(request.filter)](const AgentRecord& agent) {

@@ -146,6 +146,16 @@ std::size_t AppVolumes::free_slot(const marathon::AppDefinition& app,
   return slot;
 }
 
+std::set<std::string> AppVolumes::drivers(const std::vector<VolumeNeed>& needs) const {
+  std::set<std::string> drivers;
+  for (const VolumeNeed& need : needs) {
+    const VolumeRecord* volume = controller_.find(need.spec.name);
+    drivers.insert(volume != nullptr ? volume->driver
+                                     : controller_.resolve_driver(need.spec.driver));
+  }
+  return drivers;
+}
+
 std::optional<VolumePlacement> AppVolumes::placement(const std::vector<VolumeNeed>& needs) const {
   for (const VolumeNeed& need : needs) {
     const VolumeRecord* volume = controller_.find(need.spec.name);

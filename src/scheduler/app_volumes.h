@@ -84,6 +84,9 @@ class AppVolumes {
   // kInvalidArgument when the app's DVDI environment is malformed.
   Result<std::vector<VolumeNeed>> needs(const marathon::AppDefinition& app,
                                         const std::vector<const TaskRecord*>& live_tasks) const;
+  // The drivers an agent must offer to attach the needs' volumes: an existing volume's own,
+  // otherwise the one the need names (aliases resolved).
+  std::set<std::string> drivers(const std::vector<VolumeNeed>& needs) const;
   // The one agent the needs' volumes keep the task on, if any.
   std::optional<VolumePlacement> placement(const std::vector<VolumeNeed>& needs) const;
 

@@ -114,6 +114,27 @@ TEST_F(AppVolumesTest, ExternalVolumeIsClaimedForTheLaunchWithAnEpoch) {
   EXPECT_EQ(volume->app_id, "/db");
 }
 
+TEST_F(AppVolumesTest, OnlyAgentsWithTheVolumesDriverAreConsidered) {
+  add_agent("10.0.0.1", std::vector<std::string>{"local"});
+  add_agent("10.0.0.2", std::vector<std::string>{"blockpool", "local"});
+  add_agent("10.0.0.3", std::vector<std::string>{"local"});
+  ASSERT_TRUE(deploy(external_app("/db")).ok());
+  ASSERT_EQ(running("/db").size(), 1u);
+  EXPECT_EQ(running("/db")[0]->hostname, "10.0.0.2") << "the only agent with a volume pool";
+}
+
+TEST_F(AppVolumesTest, TheQueueSaysWhenNoAgentHasTheVolumesDriver) {
+  for (const char* host : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) {
+    add_agent(host, std::vector<std::string>{"local"});
+  }
+  (void)deploy(external_app("/db"));
+  EXPECT_TRUE(running("/db").empty());
+  auto queue = scheduler_->queue();
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_NE(queue[0].message.find("has no volume driver 'blockpool'"), std::string::npos)
+      << queue[0].message;
+}
+
 TEST_F(AppVolumesTest, TheDvdiEnvironmentOfAnAppWithoutContainerVolumesIsClaimedToo) {
   AppDefinition definition = app("/legacy", 1);
   definition.upgrade_strategy = {0.0, 0.0};

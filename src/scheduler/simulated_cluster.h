@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -57,8 +58,12 @@ class SimulatedCluster {
     ASSERT_TRUE(scheduler_->recover().ok());
   }
 
-  void add_agent(const std::string& host) {
+  // (Re-)registers the agent at `host`; `volume_drivers` as it would say them (absent: an agent
+  // that does not say, which may take any volume).
+  void add_agent(const std::string& host,
+                 std::optional<std::vector<std::string>> volume_drivers = std::nullopt) {
     RegisterAgent message;
+    message.volume_drivers = std::move(volume_drivers);
     message.agent_id = sessions_.count(host) ? sessions_[host].agent_id : "";
     message.hostname = host;
     message.port = 5051;

@@ -39,6 +39,7 @@ class SimVolumeService final : public VolumeService {
   void fence_all_external(std::function<void(Status)> done) override;
   std::string mounts_root() const override { return mounts_root_; }
   std::vector<MountedVolume> mounted() const override { return manager_.mounted(); }
+  std::vector<std::string> drivers() const override { return manager_.driver_names(); }
   std::vector<std::string> claimed_tasks() const override { return manager_.claimed_tasks(); }
 
  private:

@@ -148,6 +148,8 @@ class VolumeController {
   Status agent_unreachable(const std::string& agent_id, Instant last_acked);
 
   const VolumeRecord* find(std::string_view name) const;
+  // The driver a volume naming `driver` gets: aliases resolved, "" the default.
+  std::string resolve_driver(const std::string& driver) const;
   // Whether volumes may name `driver` (a driver, an alias of one, or "" for the default).
   bool knows_driver(const std::string& driver) const {
     return config_.drivers.contains(resolve_driver(driver));
@@ -201,7 +203,6 @@ class VolumeController {
                     std::optional<Duration> took = std::nullopt) const;
 
   Result<VolumeRecord> create_record(const VolumeCreateRequest& request);
-  std::string resolve_driver(const std::string& driver) const;
   VolumeProvisioner* provisioner_for(const std::string& driver) const;
   void start_provisioning(const std::string& name);
   void on_provisioned(const std::string& name, std::uint64_t attempt, Status status);

@@ -62,6 +62,12 @@ NodeVolumeManager::NodeVolumeManager(NodeVolumeManagerOptions options, VolumeChe
   for (NodeDriver* driver : drivers) drivers_[std::string(driver->name())] = driver;
 }
 
+std::vector<std::string> NodeVolumeManager::driver_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, driver] : drivers_) names.push_back(name);
+  return names;
+}
+
 NodeDriver* NodeVolumeManager::driver_for(const std::string& name) const {
   auto it = drivers_.find(name);
   return it == drivers_.end() ? nullptr : it->second;

@@ -111,6 +111,8 @@ class NodeVolumeManager {
   // Every task with a claim, for orphan detection after recovery.
   std::vector<std::string> claimed_tasks() const;
   const std::map<std::string, NodeVolume>& volumes() const { return volumes_; }
+  // The names of the drivers it attaches volumes with, in name order.
+  std::vector<std::string> driver_names() const;
 
  private:
   NodeDriver* driver_for(const std::string& name) const;
