@@ -208,47 +208,56 @@ bool ConstraintMatcher::value_allowed(const Compiled& rule,
   return false;
 }
 
-ConstraintMatcher::Tally ConstraintMatcher::tally(
-    const std::map<std::string, AgentRecord>& agents,
+template <typename BucketValues, typename Counted>
+ConstraintMatcher::Tally ConstraintMatcher::tally_with(
+    BucketValues bucket_values, Counted counted,
     const std::vector<std::string>& placed_agent_ids) const {
   Tally result;
   result.rules_.resize(compiled_.size());
   for (std::size_t r = 0; r < compiled_.size(); ++r) {
     if (compiled_[r].constraint.op != Op::kGroupBy) continue;
     // Every value among the agents is a bucket to fill, even before it has an instance.
-    for (const auto& [id, agent] : agents) {
-      if (auto value = agent_field_value(agent, compiled_[r].constraint.field)) {
-        result.rules_[r].instances.emplace(*value, 0);
-      }
-    }
-    result.rules_[r].histogram[0] = static_cast<std::int64_t>(result.rules_[r].instances.size());
+    Tally::Rule& rule = result.rules_[r];
+    bucket_values(compiled_[r].constraint.field,
+                  [&rule](std::string_view value) { rule.instances.emplace(value, 0); });
+    rule.histogram[0] = static_cast<std::int64_t>(rule.instances.size());
   }
   for (const std::string& agent_id : placed_agent_ids) {
-    auto agent = agents.find(agent_id);
-    if (agent != agents.end()) record_placement(agent->second, result);
+    if (const AgentRecord* agent = counted(agent_id)) record_placement(*agent, result);
   }
   return result;
 }
 
 ConstraintMatcher::Tally ConstraintMatcher::tally(
+    const std::map<std::string, AgentRecord>& agents,
+    const std::vector<std::string>& placed_agent_ids) const {
+  return tally_with(
+      [&agents](const std::string& field, const auto& add) {
+        for (const auto& [id, agent] : agents) {
+          if (auto value = agent_field_value(agent, field)) add(*value);
+        }
+      },
+      [&agents](const std::string& id) -> const AgentRecord* {
+        auto agent = agents.find(id);
+        return agent == agents.end() ? nullptr : &agent->second;
+      },
+      placed_agent_ids);
+}
+
+ConstraintMatcher::Tally ConstraintMatcher::tally(
     const AgentRegistry& agents, const std::vector<std::string>& placed_agent_ids) const {
-  Tally result;
-  result.rules_.resize(compiled_.size());
-  for (std::size_t r = 0; r < compiled_.size(); ++r) {
-    if (compiled_[r].constraint.op != Op::kGroupBy) continue;
-    const std::string field(attribute_name(compiled_[r].constraint.field).value_or("hostname"));
-    if (const auto* values = agents.rankings_by(field)) {
-      for (const auto& [value, ranking] : *values) result.rules_[r].instances.emplace(value, 0);
-    }
-    result.rules_[r].histogram[0] = static_cast<std::int64_t>(result.rules_[r].instances.size());
-  }
-  for (const std::string& agent_id : placed_agent_ids) {
-    const AgentRecord* agent = agents.find(agent_id);
-    if (agent != nullptr && agent->status == AgentRecord::Status::kActive) {
-      record_placement(*agent, result);
-    }
-  }
-  return result;
+  return tally_with(
+      [&agents](const std::string& field, const auto& add) {
+        const std::string name(attribute_name(field).value_or("hostname"));
+        if (const auto* values = agents.rankings_by(name)) {
+          for (const auto& [value, ranking] : *values) add(value);
+        }
+      },
+      [&agents](const std::string& id) -> const AgentRecord* {
+        const AgentRecord* agent = agents.find(id);
+        return agent != nullptr && agent->status == AgentRecord::Status::kActive ? agent : nullptr;
+      },
+      placed_agent_ids);
 }
 
 std::optional<AgentFieldValue> ConstraintMatcher::narrowing(const Tally& tally) const {

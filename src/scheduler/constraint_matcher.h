@@ -134,6 +134,11 @@ class ConstraintMatcher {
     std::string expected_text;
   };
   static bool passes(const Compiled& rule, const Tally::Rule& counts, const AgentRecord& candidate);
+  // What both tallies do: `bucket_values(field, add)` names each GROUP_BY field's values, and
+  // `counted(agent_id)` finds the agents whose instances count (nullptr: not counted).
+  template <typename BucketValues, typename Counted>
+  Tally tally_with(BucketValues bucket_values, Counted counted,
+                   const std::vector<std::string>& placed_agent_ids) const;
   // UNIQUE, MAX_PER and GROUP_BY: whether the value `text` may take one more instance.
   static bool count_allows(const Compiled& rule, const Tally::Rule& counts, std::string_view text);
 
